@@ -1,0 +1,54 @@
+// EmbeddedCluster: librdkafka's in-process mock Kafka cluster, for development,
+// demos and tests. Any Kafka client can connect to bootstrap(). Not for
+// production: partitions keep only about 5 MB or 100,000 batches each, there
+// is no CreateTopics/DescribeGroups API, static membership is ignored and
+// transactions are not enforced. Topics must be created through CreateTopic().
+//
+// Thread safety: all methods may be called from any thread. The cluster stops
+// when the object is destroyed; clients still connected then see it go down.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kstrand/status.h"
+
+namespace kstrand {
+
+class EmbeddedCluster {
+ public:
+  // Starts `brokers` mock brokers listening on loopback.
+  static Result<std::unique_ptr<EmbeddedCluster>> Start(int brokers = 1);
+  ~EmbeddedCluster();
+  EmbeddedCluster(const EmbeddedCluster&) = delete;
+  EmbeddedCluster& operator=(const EmbeddedCluster&) = delete;
+
+  const std::string& bootstrap() const;
+  int broker_count() const;
+
+  Status CreateTopic(const std::string& topic, int partitions);
+
+  // Fault injection. Broker ids are 1..broker_count().
+  Status SetBrokerDown(int32_t broker);
+  Status SetBrokerUp(int32_t broker);
+  Status SetBrokerRtt(int32_t broker, std::chrono::milliseconds rtt);
+  // The next requests of Kafka API `api_key` fail with these Kafka error codes,
+  // one per request, in order.
+  Status PushRequestErrors(int16_t api_key, const std::vector<int32_t>& errors);
+
+  // Client properties that suit the mock's group timing: it delays each join
+  // after the first by session.timeout.ms - 1000 ms, so a short session timeout
+  // keeps rebalances to a few seconds; short fetch waits keep latency low.
+  static std::map<std::string, std::string> ClientProperties();
+
+ private:
+  class Impl;
+  explicit EmbeddedCluster(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kstrand

@@ -1,0 +1,59 @@
+// Message: one consumed Kafka record, as handed to a handler.
+//
+// A Message owns its underlying client buffer and is move-only. The views it
+// returns (key, value, headers) stay valid as long as the Message lives.
+// A handler receives `const Message&` and may read it from any thread while
+// the handler runs; it must not keep views past the handler's return.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kstrand/types.h"
+
+namespace kstrand {
+
+class Message {
+ public:
+  Message() = default;
+  ~Message();
+  Message(Message&& other) noexcept;
+  Message& operator=(Message&& other) noexcept;
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+
+  std::string_view topic() const;
+  Partition partition() const;
+  Offset offset() const;
+  // Empty optional for a null key (a null key is not an empty key).
+  std::optional<std::string_view> key() const;
+  std::string_view value() const;
+  bool value_is_null() const;
+  std::chrono::system_clock::time_point timestamp() const;
+  // First header with this name, if any.
+  std::optional<std::string_view> header(std::string_view name) const;
+  std::vector<std::pair<std::string_view, std::string_view>> headers() const;
+  // Bytes this message holds (key + value), used for lane byte bounds.
+  size_t size() const;
+
+  // A message not read from Kafka, for testing handlers without a broker.
+  static Message Make(std::string topic, Partition partition, Offset offset,
+                      std::optional<std::string> key, std::string value,
+                      std::vector<std::pair<std::string, std::string>> headers = {});
+
+  // For kstrand's own code: adopt an rd_kafka_message_t*. Not for users.
+  explicit Message(void* native) noexcept : native_(native) {}
+  void* native() const { return native_; }
+
+ private:
+  struct Owned;
+  void* native_ = nullptr;  // rd_kafka_message_t*, destroyed with the Message
+  Owned* owned_ = nullptr;  // set instead of native_ by Make()
+};
+
+}  // namespace kstrand

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs everything kstrand needs on a fresh Debian 12 machine. Idempotent:
+# packages already present are skipped, and librdkafka is built once into
+# .deps/prefix (a second run reuses it).
+#
+# Why librdkafka is built here: Debian 12 ships 2.0.2, which loses messages when
+# batch consumption meets pause/resume, aborts when a cooperative consumer closes
+# mid-join, and drops stored-offset metadata. We build 2.14.2 from Debian's own
+# source package (the sid suite), fetched with a project-local apt configuration
+# so the machine's apt sources are left untouched.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+deps="${KSTRAND_DEPS:-$root/.deps}"
+rdkafka_version="2.14.2"
+prefix="$deps/librdkafka-$rdkafka_version"
+
+packages=(
+  build-essential cmake ninja-build pkg-config dpkg-dev
+  librocksdb-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
+  libspdlog-dev libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev
+  libbenchmark-dev
+  # librdkafka's own build dependencies (compression, TLS, SASL)
+  libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev
+)
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_packages() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then return; fi
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The mirror this machine already uses, so no host is hard-coded here.
+debian_mirror() {
+  local uri=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+    uri=$(awk '$1=="deb" && $0 !~ /security/ {for (i=2;i<=NF;i++) if ($i ~ /^https?:/) {print $i; exit}}' /etc/apt/sources.list)
+  fi
+  [ -n "$uri" ] || { echo "setup: cannot find a Debian mirror in /etc/apt" >&2; exit 1; }
+  echo "$uri"
+}
+
+build_librdkafka() {
+  if [ -f "$prefix/lib/pkgconfig/rdkafka.pc" ]; then return; fi
+  local work="$deps/build"
+  rm -rf "$work" && mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial"
+  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) sid main" \
+    > "$work/apt/sources.list"
+  local apt_opts=(
+    -o Dir::Etc::SourceList="$work/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o Dir::State::Lists="$work/apt/lists" -o Dir::Cache="$work/apt/cache"
+    -o APT::Sandbox::User=root
+  )
+  echo "setup: fetching librdkafka $rdkafka_version source from Debian sid"
+  apt-get "${apt_opts[@]}" update -qq
+  local version
+  version=$(apt-cache "${apt_opts[@]}" showsrc librdkafka | awk '/^Version:/ {print $2}' \
+            | grep "^$rdkafka_version-" | head -n 1)
+  [ -n "$version" ] || { echo "setup: Debian sid has no librdkafka $rdkafka_version source package" >&2; exit 1; }
+  (cd "$work" && apt-get "${apt_opts[@]}" source --download-only -qq "librdkafka=$version")
+  # --skip-patches: Debian's patches switch to system nanopb/cJSON and regenerated
+  # OpenTelemetry headers; upstream's vendored copies build with fewer packages.
+  (cd "$work" && dpkg-source --no-check --skip-patches -x librdkafka_*.dsc src >/dev/null)
+  echo "setup: building librdkafka $rdkafka_version into $prefix"
+  (cd "$work/src" \
+    && ./configure --prefix="$prefix" --disable-curl --disable-gssapi --enable-ssl \
+         --enable-zstd --enable-lz4-ext >"$deps/librdkafka-build.log" 2>&1 \
+    && make -j"$(nproc)" libs >>"$deps/librdkafka-build.log" 2>&1 \
+    && make install-subdirs >>"$deps/librdkafka-build.log" 2>&1) \
+    || { echo "setup: librdkafka build failed; see $deps/librdkafka-build.log" >&2; exit 1; }
+  [ -f "$prefix/lib/pkgconfig/rdkafka.pc" ] || { echo "setup: librdkafka build failed" >&2; exit 1; }
+  rm -rf "$work"
+}
+
+install_packages
+build_librdkafka
+echo "setup: ready (librdkafka $rdkafka_version at $prefix)"

@@ -1,0 +1,88 @@
+#include "kafka/producer.h"
+
+#include <chrono>
+
+#include "kafka/error.h"
+
+namespace kstrand::kafka {
+
+Result<std::unique_ptr<Producer>> Producer::Create(const Properties& props) {
+  std::unique_ptr<Producer> p(new Producer());
+  Properties all = {{"enable.idempotence", "true"}, {"linger.ms", "5"}};
+  for (const auto& [k, v] : props) all[k] = v;
+  auto rk = NewClient(RD_KAFKA_PRODUCER, all, [&](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_dr_msg_cb(conf, &Producer::OnDelivery);
+    rd_kafka_conf_set_opaque(conf, p.get());
+  });
+  if (!rk.ok()) return rk.status();
+  p->rk_ = std::move(rk.value());
+  p->poller_ = std::thread([raw = p.get()] {
+    while (!raw->stop_.load()) rd_kafka_poll(raw->rk_.get(), 100);
+  });
+  return p;
+}
+
+Producer::~Producer() {
+  if (rk_) rd_kafka_flush(rk_.get(), 10000);
+  stop_ = true;
+  if (poller_.joinable()) poller_.join();
+}
+
+void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    self->delivered_.fetch_add(1);
+    return;
+  }
+  self->failed_.fetch_add(1);
+  std::lock_guard lock(self->error_mu_);
+  if (self->first_error_.ok()) {
+    self->first_error_ = KafkaStatus(msg->err, std::string("delivery to ") + rd_kafka_topic_name(msg->rkt));
+  }
+}
+
+Status Producer::first_error() const {
+  std::lock_guard lock(error_mu_);
+  return first_error_;
+}
+
+Status Producer::Produce(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
+                         const Headers& headers, int32_t partition) {
+  for (;;) {
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (!headers.empty()) {
+      hdrs = rd_kafka_headers_new(headers.size());
+      for (const auto& [name, v] : headers) {
+        rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()), v.data(),
+                            static_cast<ssize_t>(v.size()));
+      }
+    }
+    // The RD_KAFKA_V_* macros do not parenthesize their arguments.
+    const void* key_ptr = key ? key->data() : nullptr;
+    const size_t key_len = key ? key->size() : 0;
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+        RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(key_ptr, key_len),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();  // headers now owned by the message
+    if (hdrs) rd_kafka_headers_destroy(hdrs);
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return KafkaStatus(err, "produce to " + topic);
+    // Backpressure from librdkafka's queue: wait for deliveries to free space.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+Status Producer::Flush(int timeout_ms) {
+  rd_kafka_resp_err_t err = rd_kafka_flush(rk_.get(), timeout_ms);
+  if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    return Status(Errc::kTimedOut, std::to_string(rd_kafka_outq_len(rk_.get())) +
+                                       " records still undelivered after " + std::to_string(timeout_ms) + " ms");
+  }
+  KSTRAND_RETURN_IF_ERROR(KafkaStatus(err, "flush"));
+  return first_error();
+}
+
+}  // namespace kstrand::kafka

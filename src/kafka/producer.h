@@ -1,0 +1,57 @@
+// Producer: an asynchronous, idempotent producer with delivery accounting.
+// Used by the CLI (produce, --forward-to, demo) and by tests.
+//
+// Thread safety: Produce() may be called from any thread (librdkafka's producer
+// is thread-safe). Delivery reports are served by an internal poller thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "kafka/client.h"
+#include "kstrand/status.h"
+
+namespace kstrand::kafka {
+
+class Producer {
+ public:
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+
+  static Result<std::unique_ptr<Producer>> Create(const Properties& props);
+  ~Producer();  // flushes up to 10 s, then stops
+
+  // Enqueues one record; waits while librdkafka's queue is full. A null key is
+  // std::nullopt. partition < 0 uses the default (murmur2, as Java) partitioner.
+  Status Produce(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
+                 const Headers& headers = {}, int32_t partition = -1);
+  // Waits until every enqueued record is delivered or failed.
+  Status Flush(int timeout_ms);
+
+  uint64_t delivered() const { return delivered_.load(); }
+  uint64_t failed() const { return failed_.load(); }
+  // The first delivery error seen, if any.
+  Status first_error() const;
+  rd_kafka_t* handle() const { return rk_.get(); }
+
+ private:
+  Producer() = default;
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque);
+
+  // Member order is destruction order: the poller stops before the handle goes.
+  ClientPtr rk_;
+  std::atomic<uint64_t> delivered_{0};
+  std::atomic<uint64_t> failed_{0};
+  std::atomic<bool> stop_{false};
+  mutable std::mutex error_mu_;
+  Status first_error_;
+  std::thread poller_;
+};
+
+}  // namespace kstrand::kafka

@@ -1,0 +1,106 @@
+// The settings table: the one declaration of every RuntimeConfig tunable.
+#include "kstrand/config.h"
+
+#include <array>
+#include <charconv>
+
+#include "runtime/parse.h"
+
+namespace kstrand {
+namespace {
+
+using std::chrono::milliseconds;
+
+struct Entry {
+  Setting meta;
+  Status (*set)(RuntimeConfig&, std::string_view);
+  std::string (*get)(const RuntimeConfig&);
+};
+
+template <size_t RuntimeConfig::*Field, size_t Min, size_t Max>
+Status SetCount(RuntimeConfig& c, std::string_view v) {
+  auto n = ParseCount(v, Min, Max);
+  if (!n.ok()) return n.status();
+  c.*Field = *n;
+  return Status::Ok();
+}
+
+template <size_t RuntimeConfig::*Field>
+std::string GetCount(const RuntimeConfig& c) { return std::to_string(c.*Field); }
+
+template <milliseconds RuntimeConfig::*Field>
+Status SetDuration(RuntimeConfig& c, std::string_view v) {
+  auto d = ParseDuration(v);
+  if (!d.ok()) return d.status();
+  c.*Field = *d;
+  return Status::Ok();
+}
+
+template <milliseconds RuntimeConfig::*Field>
+std::string GetDuration(const RuntimeConfig& c) { return FormatDuration(c.*Field); }
+
+Status SetDelivery(RuntimeConfig& c, std::string_view v) {
+  if (v == "at-least-once") c.delivery = Delivery::kAtLeastOnce;
+  else if (v == "at-most-once") c.delivery = Delivery::kAtMostOnce;
+  else return Status(Errc::kInvalidArgument, "expected at-least-once or at-most-once, got '" + std::string(v) + "'");
+  return Status::Ok();
+}
+
+std::string GetDelivery(const RuntimeConfig& c) {
+  return c.delivery == Delivery::kAtLeastOnce ? "at-least-once" : "at-most-once";
+}
+
+const std::array kEntries = {
+    Entry{{"workers", "4", "worker threads running handlers (partitions share them)"},
+          &SetCount<&RuntimeConfig::workers, 1, 1024>, &GetCount<&RuntimeConfig::workers>},
+    Entry{{"commit.interval", "1s", "how often completed offsets are committed (asynchronously)"},
+          &SetDuration<&RuntimeConfig::commit_interval>, &GetDuration<&RuntimeConfig::commit_interval>},
+    Entry{{"revoke.timeout", "10s",
+           "how long a revoked partition waits for in-flight messages before committing and releasing it"},
+          &SetDuration<&RuntimeConfig::revoke_timeout>, &GetDuration<&RuntimeConfig::revoke_timeout>},
+    Entry{{"shutdown.timeout", "30s", "how long shutdown waits for in-flight messages before committing and leaving"},
+          &SetDuration<&RuntimeConfig::shutdown_timeout>, &GetDuration<&RuntimeConfig::shutdown_timeout>},
+    Entry{{"connect.timeout", "10s", "how long start-up waits for a broker to answer before failing"},
+          &SetDuration<&RuntimeConfig::connect_timeout>, &GetDuration<&RuntimeConfig::connect_timeout>},
+    Entry{{"lane.max.messages", "2000", "messages buffered per partition before it is paused (resumes at half)"},
+          &SetCount<&RuntimeConfig::lane_max_messages, 1, 10'000'000>,
+          &GetCount<&RuntimeConfig::lane_max_messages>},
+    Entry{{"lane.max.bytes", "16777216", "bytes buffered per partition before it is paused (resumes at half)"},
+          &SetCount<&RuntimeConfig::lane_max_bytes, 1024, size_t{1} << 40>,
+          &GetCount<&RuntimeConfig::lane_max_bytes>},
+    Entry{{"delivery", "at-least-once",
+           "at-least-once: commit after processing; at-most-once: commit before processing"},
+          &SetDelivery, &GetDelivery},
+};
+
+const std::array<Setting, kEntries.size()> kSettings = [] {
+  std::array<Setting, kEntries.size()> out{};
+  for (size_t i = 0; i < kEntries.size(); ++i) out[i] = kEntries[i].meta;
+  return out;
+}();
+
+const Entry* Find(std::string_view name) {
+  for (const auto& e : kEntries) {
+    if (e.meta.name == name) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::span<const Setting> Settings() { return kSettings; }
+
+Status RuntimeConfig::Set(std::string_view name, std::string_view value) {
+  const Entry* e = Find(name);
+  if (!e) return Status(Errc::kInvalidArgument, "unknown setting '" + std::string(name) + "'");
+  Status st = e->set(*this, value);
+  if (!st.ok()) return Status(st.code(), "setting " + std::string(name) + ": " + st.detail());
+  return st;
+}
+
+std::string RuntimeConfig::Get(std::string_view name) const {
+  const Entry* e = Find(name);
+  return e ? e->get(*this) : std::string();
+}
+
+}  // namespace kstrand

@@ -1,0 +1,43 @@
+#include "runtime/parse.h"
+
+#include <charconv>
+
+namespace kstrand {
+
+Result<size_t> ParseCount(std::string_view text, size_t min, size_t max) {
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return Status(Errc::kInvalidArgument, "expected a whole number, got '" + std::string(text) + "'");
+  }
+  if (n < min || n > max) {
+    return Status(Errc::kInvalidArgument, "expected " + std::to_string(min) + ".." + std::to_string(max) +
+                                              ", got " + std::to_string(n));
+  }
+  return n;
+}
+
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  std::string_view unit(end, text.data() + text.size() - end);
+  int64_t scale = 0;
+  if (unit.empty() || unit == "ms") scale = 1;
+  else if (unit == "s") scale = 1000;
+  else if (unit == "m") scale = 60'000;
+  else if (unit == "h") scale = 3'600'000;
+  if (ec != std::errc() || text.empty() || scale == 0 || n < 0) {
+    return Status(Errc::kInvalidArgument,
+                  "expected a duration such as 250ms, 2s or 1m, got '" + std::string(text) + "'");
+  }
+  return std::chrono::milliseconds(n * scale);
+}
+
+std::string FormatDuration(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+}  // namespace kstrand

@@ -1,0 +1,20 @@
+// Parsing of user-facing values (counts, durations, sizes) with errors that
+// say what was expected. Shared by the settings table and the CLI.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "kstrand/status.h"
+
+namespace kstrand {
+
+// A whole number in [min, max].
+Result<size_t> ParseCount(std::string_view text, size_t min, size_t max);
+// "250ms", "2s", "1m", "1h", or a bare number of milliseconds.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+std::string FormatDuration(std::chrono::milliseconds d);
+
+}  // namespace kstrand

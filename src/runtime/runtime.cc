@@ -1,0 +1,523 @@
+// Runtime: one consumer-group member. The poll thread owns the librdkafka
+// consumer: it polls, dispatches messages to partition lanes, pauses and
+// resumes partitions, commits frontiers and handles rebalances. Handlers run
+// on the worker pool and never block the poll thread.
+#include "kstrand/runtime.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <thread>
+#include <unordered_map>
+
+#include "kafka/admin.h"
+#include "kafka/client.h"
+#include "kafka/error.h"
+#include "runtime/lane.h"
+#include "runtime/parse.h"
+#include "runtime/worker_pool.h"
+
+namespace kstrand {
+
+using runtime::Lane;
+using runtime::WorkerPool;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kPollBatch = 1024;
+constexpr int kPollTimeoutMs = 100;
+constexpr int kCommitTimeoutMs = 10000;  // bound on a synchronous commit (revoke, shutdown)
+
+std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartition> out;
+  for (int i = 0; list && i < list->cnt; ++i) out.push_back({list->elems[i].topic, Partition(list->elems[i].partition)});
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+class Runtime::Impl {
+ public:
+  explicit Impl(RuntimeConfig c) : config(std::move(c)) {
+    for (const auto& t : config.topics) handlers.emplace(t.topic, t.handler);
+  }
+  ~Impl() { Stop(); }
+
+  Status Start();
+  void Stop();
+  Status Wait();
+  std::vector<TopicPartition> Assignment() const;
+  RuntimeStats Stats() const;
+
+  const RuntimeConfig config;
+  std::atomic<bool> running{false};
+
+ private:
+  kafka::Properties ClientProperties() const;
+  void PollLoop();
+  void Dispatch(rd_kafka_message_t** msgs, ssize_t n);
+  bool CommitBeforeProcessing(rd_kafka_message_t** msgs, ssize_t n);
+  void ApplyBackpressure();
+  void CommitFrontiers(bool sync, const std::vector<std::shared_ptr<Lane>>& lanes);
+  void Drain(const std::vector<std::shared_ptr<Lane>>& lanes, std::chrono::milliseconds timeout);
+  void Shutdown();
+  void Finish(Status status);
+
+  void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+  void Assign(rd_kafka_topic_partition_list_t* partitions);
+  void Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
+  void OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
+  void OnError(int err, const char* reason);
+  void Notify(RebalanceKind kind, std::vector<TopicPartition> changed);
+
+  static void RebalanceCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                          void* opaque) noexcept;
+  static void CommitCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
+                       void* opaque) noexcept;
+  static void ErrorCb(rd_kafka_t*, int err, const char* reason, void* opaque) noexcept;
+
+  std::unordered_map<std::string, Handler> handlers;  // by topic; read-only after construction
+
+  // Member order is destruction order. The poll thread is joined (Stop) before
+  // anything below it goes; lanes hold references to the pool and handlers.
+  kafka::ClientPtr consumer;
+  kafka::QueuePtr queue;  // the consumer queue: messages, rebalances, commit results
+  std::unique_ptr<WorkerPool> pool;
+
+  // Written only by the poll thread; lanes_mu_ lets other threads read it.
+  mutable std::mutex lanes_mu;
+  std::map<TopicPartition, std::shared_ptr<Lane>> lanes;
+  uint64_t next_generation = 1;  // poll thread only
+
+  std::atomic<bool> stop_requested{false};
+  std::atomic<uint64_t> retired_processed{0}, retired_failed{0};
+  std::atomic<uint64_t> rebalances{0}, commits{0}, commit_errors{0};
+
+  std::mutex state_mu;
+  std::condition_variable state_cv;
+  bool finished = false;  // guarded by state_mu
+  Status exit_status;     // guarded by state_mu
+  std::thread poll_thread;
+};
+
+kafka::Properties Runtime::Impl::ClientProperties() const {
+  kafka::Properties p = {
+      {"bootstrap.servers", config.brokers},
+      {"group.id", config.group_id},
+      {"client.id", config.name},
+      {"enable.auto.commit", "false"},  // we commit frontiers ourselves
+      {"enable.auto.offset.store", "false"},
+      {"partition.assignment.strategy", "cooperative-sticky"},
+      {"auto.offset.reset", "earliest"},
+      {"log_level", "4"},
+  };
+  for (const auto& [k, v] : config.kafka) p[k] = v;
+  return p;
+}
+
+Status Runtime::Impl::Start() {
+  if (running || poll_thread.joinable()) return Status(Errc::kInvalidArgument, "runtime already started");
+  auto rk = kafka::NewClient(RD_KAFKA_CONSUMER, ClientProperties(), [this](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_rebalance_cb(conf, &Impl::RebalanceCb);
+    rd_kafka_conf_set_offset_commit_cb(conf, &Impl::CommitCb);
+    rd_kafka_conf_set_error_cb(conf, &Impl::ErrorCb);
+    rd_kafka_conf_set_opaque(conf, this);
+  });
+  if (!rk.ok()) return rk.status();
+  consumer = std::move(rk.value());
+
+  const int connect_ms = static_cast<int>(config.connect_timeout.count());
+  KSTRAND_RETURN_IF_ERROR(kafka::WaitForBrokers(consumer.get(), config.brokers, connect_ms));
+  auto topics = kafka::DescribeTopics(consumer.get(), connect_ms);
+  if (!topics.ok()) return topics.status();
+  for (const auto& t : config.topics) {
+    bool exists = std::any_of(topics->begin(), topics->end(), [&](const auto& i) { return i.name == t.topic; });
+    if (!exists) return Status(Errc::kNotFound, "topic " + t.topic + " does not exist at " + config.brokers);
+  }
+
+  rd_kafka_poll_set_consumer(consumer.get());
+  queue.reset(rd_kafka_queue_get_consumer(consumer.get()));
+  kafka::TopicPartitionListPtr subscription(rd_kafka_topic_partition_list_new(static_cast<int>(config.topics.size())));
+  for (const auto& t : config.topics) {
+    rd_kafka_topic_partition_list_add(subscription.get(), t.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  KSTRAND_RETURN_IF_ERROR(kafka::KafkaStatus(rd_kafka_subscribe(consumer.get(), subscription.get()), "subscribe"));
+
+  pool = std::make_unique<WorkerPool>(config.workers);
+  running = true;
+  poll_thread = std::thread([this] { PollLoop(); });
+  return Status::Ok();
+}
+
+void Runtime::Impl::PollLoop() {
+  std::vector<rd_kafka_message_t*> batch(kPollBatch);
+  auto next_commit = Clock::now() + config.commit_interval;
+  while (!stop_requested.load()) {
+    ssize_t n = rd_kafka_consume_batch_queue(queue.get(), kPollTimeoutMs, batch.data(), batch.size());
+    if (n > 0) Dispatch(batch.data(), n);
+    ApplyBackpressure();
+    if (Clock::now() >= next_commit) {
+      std::vector<std::shared_ptr<Lane>> all;
+      {
+        std::lock_guard lock(lanes_mu);
+        for (const auto& [tp, lane] : lanes) all.push_back(lane);
+      }
+      CommitFrontiers(false, all);
+      next_commit = Clock::now() + config.commit_interval;
+    }
+  }
+  Shutdown();
+}
+
+void Runtime::Impl::Dispatch(rd_kafka_message_t** msgs, ssize_t n) {
+  if (config.delivery == Delivery::kAtMostOnce && !CommitBeforeProcessing(msgs, n)) return;
+  std::shared_ptr<Lane> lane;  // consecutive messages mostly share a partition
+  for (ssize_t i = 0; i < n; ++i) {
+    Message message(msgs[i]);  // owns and frees the rd_kafka_message_t
+    const rd_kafka_message_t* m = msgs[i];
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        spdlog::warn("{}: consume error: {}", config.name, rd_kafka_message_errstr(m));
+      }
+      continue;
+    }
+    const char* topic = rd_kafka_topic_name(m->rkt);
+    if (!lane || lane->partition().partition.value() != m->partition || lane->partition().topic != topic) {
+      std::lock_guard lock(lanes_mu);
+      auto it = lanes.find(TopicPartition{topic, Partition(m->partition)});
+      lane = it == lanes.end() ? nullptr : it->second;
+    }
+    if (lane) lane->Push(std::move(message));  // a refused message is dropped uncommitted
+  }
+}
+
+bool Runtime::Impl::CommitBeforeProcessing(rd_kafka_message_t** msgs, ssize_t n) {
+  // At-most-once: commit the position after this batch before any handler sees it.
+  kafka::TopicPartitionListPtr offsets(rd_kafka_topic_partition_list_new(8));
+  std::map<TopicPartition, int64_t> first;
+  for (ssize_t i = 0; i < n; ++i) {
+    if (msgs[i]->err) continue;
+    TopicPartition tp{rd_kafka_topic_name(msgs[i]->rkt), Partition(msgs[i]->partition)};
+    first.emplace(tp, msgs[i]->offset);
+    auto* e = rd_kafka_topic_partition_list_find(offsets.get(), tp.topic.c_str(), msgs[i]->partition);
+    if (!e) e = rd_kafka_topic_partition_list_add(offsets.get(), tp.topic.c_str(), msgs[i]->partition);
+    e->offset = msgs[i]->offset + 1;
+  }
+  if (offsets->cnt == 0) return true;
+  rd_kafka_resp_err_t err = rd_kafka_commit(consumer.get(), offsets.get(), 0);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    commits++;
+    OnCommitted(err, offsets.get());
+    return true;
+  }
+  // Not committed, so not processed: rewind and read the batch again.
+  commit_errors++;
+  spdlog::warn("{}: at-most-once commit failed ({}); re-reading the batch", config.name, rd_kafka_err2str(err));
+  for (ssize_t i = 0; i < n; ++i) rd_kafka_message_destroy(msgs[i]);
+  for (auto& [tp, offset] : first) {
+    auto* e = rd_kafka_topic_partition_list_find(offsets.get(), tp.topic.c_str(), tp.partition.value());
+    e->offset = offset;
+  }
+  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer.get(), offsets.get(), kCommitTimeoutMs)) {
+    spdlog::error("{}: seek after failed commit: {}", config.name, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+  }
+  return false;
+}
+
+void Runtime::Impl::ApplyBackpressure() {
+  kafka::TopicPartitionListPtr pause(rd_kafka_topic_partition_list_new(0));
+  kafka::TopicPartitionListPtr resume(rd_kafka_topic_partition_list_new(0));
+  std::vector<std::shared_ptr<Lane>> paused, resumed;
+  {
+    std::lock_guard lock(lanes_mu);
+    for (const auto& [tp, lane] : lanes) {
+      bool want_pause = lane->stopped() || lane->Full();
+      if (!lane->paused() && want_pause) {
+        rd_kafka_topic_partition_list_add(pause.get(), tp.topic.c_str(), tp.partition.value());
+        paused.push_back(lane);
+      } else if (lane->paused() && !lane->stopped() && lane->HasRoom()) {
+        rd_kafka_topic_partition_list_add(resume.get(), tp.topic.c_str(), tp.partition.value());
+        resumed.push_back(lane);
+      }
+    }
+  }
+  // Mark before pausing so a worker that drains the lane meanwhile wakes us.
+  for (auto& l : paused) l->SetPaused(true);
+  if (pause->cnt) rd_kafka_pause_partitions(consumer.get(), pause.get());
+  if (resume->cnt) rd_kafka_resume_partitions(consumer.get(), resume.get());
+  for (auto& l : resumed) l->SetPaused(false);
+}
+
+void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr<Lane>>& which) {
+  if (config.delivery == Delivery::kAtMostOnce) return;  // committed before processing
+  kafka::TopicPartitionListPtr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(which.size())));
+  for (const auto& lane : which) {
+    auto frontier = lane->Committable();
+    if (!frontier || *frontier <= lane->committed()) continue;
+    const auto& tp = lane->partition();
+    rd_kafka_topic_partition_list_add(offsets.get(), tp.topic.c_str(), tp.partition.value())->offset = *frontier;
+  }
+  if (offsets->cnt == 0) return;
+  commits++;
+  if (!sync) {
+    rd_kafka_commit(consumer.get(), offsets.get(), 1);  // the result arrives in CommitCb
+    return;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_commit(consumer.get(), offsets.get(), 0);
+  OnCommitted(err, offsets.get());
+}
+
+void Runtime::Impl::OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
+  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    // Not fatal: a later commit carries a frontier at least as far.
+    commit_errors++;
+    spdlog::warn("{}: commit failed: {}", config.name, rd_kafka_err2str(err));
+  }
+  std::lock_guard lock(lanes_mu);
+  for (int i = 0; offsets && i < offsets->cnt; ++i) {
+    const auto& e = offsets->elems[i];
+    if (e.err || e.offset < 0) continue;
+    auto it = lanes.find({e.topic, Partition(e.partition)});
+    if (it != lanes.end()) it->second->Committed(e.offset);
+  }
+}
+
+void Runtime::Impl::Drain(const std::vector<std::shared_ptr<Lane>>& which, std::chrono::milliseconds timeout) {
+  // At-least-once drops what is queued (the next owner reads it again); at-most-once
+  // already committed it, so it must run here or never.
+  const bool drop = config.delivery == Delivery::kAtLeastOnce;
+  for (const auto& lane : which) lane->Revoke(drop);
+  auto deadline = Clock::now() + timeout;
+  for (const auto& lane : which) {
+    if (!lane->WaitIdle(deadline)) {
+      spdlog::warn("{}: {} still busy after {}; committing what completed, the rest will be read again",
+                   config.name, lane->partition().ToString(), FormatDuration(timeout));
+    }
+  }
+}
+
+void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
+  auto added = ToVector(partitions);
+  runtime::LaneLimits limits{config.lane_max_messages, config.lane_max_bytes};
+  {
+    std::lock_guard lock(lanes_mu);
+    for (const auto& tp : added) {
+      auto handler = handlers.find(tp.topic);
+      if (handler == handlers.end()) continue;  // cannot happen: we only subscribe to our topics
+      lanes[tp] = std::make_shared<Lane>(tp, Generation(next_generation++), handler->second, *pool, limits,
+                                         [q = queue.get()] { rd_kafka_queue_yield(q); });
+    }
+  }
+  // Lanes exist before the partitions are assigned, so no message finds none.
+  rd_kafka_error_t* error = nullptr;
+  if (std::string_view(rd_kafka_rebalance_protocol(consumer.get())) == "COOPERATIVE") {
+    error = rd_kafka_incremental_assign(consumer.get(), partitions);
+  } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer.get(), partitions)) {
+    error = rd_kafka_error_new(err, "%s", rd_kafka_err2str(err));
+  }
+  if (error) spdlog::error("{}: assign: {}", config.name, kafka::KafkaStatus(error, "assign").detail());
+  // A partition paused under a previous ownership must start flowing again.
+  rd_kafka_resume_partitions(consumer.get(), partitions);
+  Notify(RebalanceKind::kAssigned, std::move(added));
+}
+
+void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
+  auto removed = ToVector(partitions);
+  std::vector<std::shared_ptr<Lane>> going;
+  {
+    std::lock_guard lock(lanes_mu);
+    for (const auto& tp : removed) {
+      auto it = lanes.find(tp);
+      if (it != lanes.end()) going.push_back(it->second);
+    }
+  }
+  if (lost) {
+    // Another member may own these already: never commit for them.
+    for (const auto& lane : going) lane->Revoke(true);
+  } else {
+    Drain(going, config.revoke_timeout);
+    CommitFrontiers(true, going);
+  }
+  {
+    std::lock_guard lock(lanes_mu);
+    for (const auto& lane : going) {
+      auto s = lane->Snapshot();
+      retired_processed += s.processed;
+      retired_failed += s.failed;
+      lanes.erase(lane->partition());
+    }
+  }
+  rd_kafka_error_t* error = nullptr;
+  if (std::string_view(rd_kafka_rebalance_protocol(consumer.get())) == "COOPERATIVE") {
+    error = rd_kafka_incremental_unassign(consumer.get(), partitions);
+  } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer.get(), nullptr)) {
+    error = rd_kafka_error_new(err, "%s", rd_kafka_err2str(err));
+  }
+  if (error) spdlog::error("{}: unassign: {}", config.name, kafka::KafkaStatus(error, "unassign").detail());
+  Notify(lost ? RebalanceKind::kLost : RebalanceKind::kRevoked, std::move(removed));
+}
+
+void Runtime::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
+  rebalances++;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    Assign(partitions);
+  } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    Revoke(partitions, rd_kafka_assignment_lost(consumer.get()));
+  } else {
+    spdlog::error("{}: rebalance error: {}", config.name, rd_kafka_err2str(err));
+    Revoke(partitions, true);
+  }
+}
+
+void Runtime::Impl::Notify(RebalanceKind kind, std::vector<TopicPartition> changed) {
+  if (!config.on_rebalance) return;
+  RebalanceEvent ev{kind, config.name, std::move(changed), Assignment()};
+  try {
+    config.on_rebalance(ev);
+  } catch (const std::exception& e) {
+    spdlog::error("{}: on_rebalance threw: {}", config.name, e.what());
+  }
+}
+
+void Runtime::Impl::OnError(int err, const char* reason) {
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    char text[512];
+    rd_kafka_resp_err_t orig = rd_kafka_fatal_error(consumer.get(), text, sizeof text);
+    Finish(kafka::KafkaStatus(orig, "fatal consumer error", text));
+    stop_requested = true;
+    return;
+  }
+  spdlog::warn("{}: {}", config.name, reason);
+}
+
+void Runtime::Impl::RebalanceCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                                void* opaque) noexcept {
+  try {
+    static_cast<Impl*>(opaque)->OnRebalance(err, parts);
+  } catch (const std::exception& e) {
+    spdlog::critical("rebalance handling failed: {}", e.what());
+  }
+}
+
+void Runtime::Impl::CommitCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
+                             void* opaque) noexcept {
+  try {
+    static_cast<Impl*>(opaque)->OnCommitted(err, offsets);
+  } catch (...) {
+  }
+}
+
+void Runtime::Impl::ErrorCb(rd_kafka_t*, int err, const char* reason, void* opaque) noexcept {
+  try {
+    static_cast<Impl*>(opaque)->OnError(err, reason);
+  } catch (...) {
+  }
+}
+
+void Runtime::Impl::Shutdown() {
+  std::vector<std::shared_ptr<Lane>> all;
+  {
+    std::lock_guard lock(lanes_mu);
+    for (const auto& [tp, lane] : lanes) all.push_back(lane);
+  }
+  Drain(all, config.shutdown_timeout);
+  CommitFrontiers(true, all);
+  // Leaves the group; the revoke callback runs inside and finds the lanes drained.
+  if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer.get())) {
+    spdlog::warn("{}: leaving the group: {}", config.name, rd_kafka_err2str(err));
+  }
+  Finish(Status::Ok());
+}
+
+void Runtime::Impl::Finish(Status status) {
+  std::lock_guard lock(state_mu);
+  if (!finished && exit_status.ok()) exit_status = std::move(status);
+  finished = true;
+  running = false;
+  state_cv.notify_all();
+}
+
+void Runtime::Impl::Stop() {
+  stop_requested = true;
+  if (poll_thread.joinable()) {
+    if (queue) rd_kafka_queue_yield(queue.get());
+    poll_thread.join();
+  }
+  pool.reset();  // joins workers; lanes die with the last reference
+  {
+    std::lock_guard lock(lanes_mu);
+    lanes.clear();
+  }
+  queue.reset();
+  consumer.reset();
+  Finish(Status::Ok());
+}
+
+Status Runtime::Impl::Wait() {
+  std::unique_lock lock(state_mu);
+  state_cv.wait(lock, [&] { return finished; });
+  return exit_status;
+}
+
+std::vector<TopicPartition> Runtime::Impl::Assignment() const {
+  std::vector<TopicPartition> out;
+  std::lock_guard lock(lanes_mu);
+  for (const auto& [tp, lane] : lanes) out.push_back(tp);
+  return out;
+}
+
+RuntimeStats Runtime::Impl::Stats() const {
+  RuntimeStats s;
+  s.processed = retired_processed.load();
+  s.failed = retired_failed.load();
+  {
+    std::lock_guard lock(lanes_mu);
+    for (const auto& [tp, lane] : lanes) s.partitions.push_back(lane->Snapshot());
+  }
+  for (const auto& p : s.partitions) {
+    s.processed += p.processed;
+    s.failed += p.failed;
+  }
+  s.rebalances = rebalances.load();
+  s.commits = commits.load();
+  s.commit_errors = commit_errors.load();
+  return s;
+}
+
+// ---- public face ----
+
+Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Runtime::~Runtime() = default;
+
+Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeConfig config) {
+  if (config.brokers.empty()) return Status(Errc::kInvalidArgument, "brokers: no bootstrap servers given");
+  if (config.group_id.empty()) return Status(Errc::kInvalidArgument, "group id: empty");
+  if (config.topics.empty()) return Status(Errc::kInvalidArgument, "no topics to consume");
+  for (const auto& t : config.topics) {
+    if (t.topic.empty()) return Status(Errc::kInvalidArgument, "topics: empty topic name");
+    if (!t.handler) return Status(Errc::kInvalidArgument, "topic " + t.topic + ": no handler");
+    if (std::count_if(config.topics.begin(), config.topics.end(), [&](const auto& o) { return o.topic == t.topic; }) > 1) {
+      return Status(Errc::kInvalidArgument, "topic " + t.topic + ": given twice");
+    }
+  }
+  KSTRAND_RETURN_IF_ERROR(kafka::ValidateProperties(config.kafka));
+  return std::unique_ptr<Runtime>(new Runtime(std::make_unique<Impl>(std::move(config))));
+}
+
+Status Runtime::Start() { return impl_->Start(); }
+void Runtime::Stop() { impl_->Stop(); }
+Status Runtime::Wait() { return impl_->Wait(); }
+bool Runtime::running() const { return impl_->running.load(); }
+std::vector<TopicPartition> Runtime::Assignment() const { return impl_->Assignment(); }
+RuntimeStats Runtime::Stats() const { return impl_->Stats(); }
+const RuntimeConfig& Runtime::config() const { return impl_->config; }
+
+}  // namespace kstrand
