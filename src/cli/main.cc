@@ -1,1 +1,34 @@
-int main() { return 0; }
+// kstrand: the command line. kcat-like flags (-b brokers, -t topic, -G group,
+// -X librdkafka properties); with no -b, the embedded broker.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "kstrand/shutdown.h"
+
+int main(int argc, char** argv) {
+  using namespace kstrand::cli;
+  CLI::App app{"kstrand: parallel Kafka consumer-group processing"};
+  app.require_subcommand(1);
+  std::function<int()> action;
+  auto set_action = [&](std::function<int()> a) { action = std::move(a); };
+  AddBrokerCommand(app, set_action);
+  AddProduceCommand(app, set_action);
+  AddConsumeCommand(app, set_action);
+  AddDemoCommand(app, set_action);
+  AddTopicsCommand(app, set_action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // bad flags or values: exit 2, CLI11 names them
+  }
+  SetUpLogging();
+  kstrand::InstallShutdownSignals();
+  try {
+    return action ? action() : 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kstrand: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,10 +1,19 @@
 #include "kafka/producer.h"
 
 #include <chrono>
+#include <future>
 
 #include "kafka/error.h"
 
 namespace kstrand::kafka {
+
+namespace {
+// Per-record completion for ProduceAndWait, passed as the message opaque.
+struct DeliveryWaiter {
+  std::promise<rd_kafka_resp_err_t> done;
+};
+}  // namespace
+
 
 Result<std::unique_ptr<Producer>> Producer::Create(const Properties& props) {
   std::unique_ptr<Producer> p(new Producer());
@@ -30,6 +39,7 @@ Producer::~Producer() {
 
 void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
   auto* self = static_cast<Producer*>(opaque);
+  if (msg->_private) static_cast<DeliveryWaiter*>(msg->_private)->done.set_value(msg->err);
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->delivered_.fetch_add(1);
     return;
@@ -48,6 +58,19 @@ Status Producer::first_error() const {
 
 Status Producer::Produce(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
                          const Headers& headers, int32_t partition) {
+  return Enqueue(topic, key, value, headers, partition, nullptr);
+}
+
+Status Producer::ProduceAndWait(const std::string& topic, std::optional<std::string_view> key,
+                                std::string_view value, const Headers& headers) {
+  DeliveryWaiter waiter;
+  auto result = waiter.done.get_future();
+  KSTRAND_RETURN_IF_ERROR(Enqueue(topic, key, value, headers, -1, &waiter));
+  return KafkaStatus(result.get(), "delivery to " + topic);
+}
+
+Status Producer::Enqueue(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
+                         const Headers& headers, int32_t partition, void* waiter) {
   for (;;) {
     rd_kafka_headers_t* hdrs = nullptr;
     if (!headers.empty()) {
@@ -66,7 +89,7 @@ Status Producer::Produce(const std::string& topic, std::optional<std::string_vie
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(key_ptr, key_len),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(waiter), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();  // headers now owned by the message
     if (hdrs) rd_kafka_headers_destroy(hdrs);
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return KafkaStatus(err, "produce to " + topic);

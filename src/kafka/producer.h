@@ -31,6 +31,10 @@ class Producer {
   // std::nullopt. partition < 0 uses the default (murmur2, as Java) partitioner.
   Status Produce(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
                  const Headers& headers = {}, int32_t partition = -1);
+  // Like Produce, then waits until this record is acknowledged (or failed), so
+  // a caller that commits afterwards never commits an unforwarded input.
+  Status ProduceAndWait(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
+                        const Headers& headers = {});
   // Waits until every enqueued record is delivered or failed.
   Status Flush(int timeout_ms);
 
@@ -42,6 +46,8 @@ class Producer {
 
  private:
   Producer() = default;
+  Status Enqueue(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
+                 const Headers& headers, int32_t partition, void* waiter);
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque);
 
   // Member order is destruction order: the poller stops before the handle goes.

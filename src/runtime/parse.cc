@@ -1,6 +1,7 @@
 #include "runtime/parse.h"
 
 #include <charconv>
+#include <cstdint>
 
 namespace kstrand {
 
@@ -26,7 +27,8 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   else if (unit == "s") scale = 1000;
   else if (unit == "m") scale = 60'000;
   else if (unit == "h") scale = 3'600'000;
-  if (ec != std::errc() || text.empty() || scale == 0 || n < 0) {
+  // n * scale must not overflow (signed overflow is undefined behaviour).
+  if (ec != std::errc() || text.empty() || scale == 0 || n < 0 || n > INT64_MAX / scale) {
     return Status(Errc::kInvalidArgument,
                   "expected a duration such as 250ms, 2s or 1m, got '" + std::string(text) + "'");
   }

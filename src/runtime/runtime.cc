@@ -72,6 +72,7 @@ class Runtime::Impl {
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   void Assign(rd_kafka_topic_partition_list_t* partitions);
   void Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
+  rd_kafka_resp_err_t CommitSync(rd_kafka_topic_partition_list_t* offsets);
   void OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
   void OnError(int err, const char* reason);
   void Notify(RebalanceKind kind, std::vector<TopicPartition> changed);
@@ -210,7 +211,7 @@ bool Runtime::Impl::CommitBeforeProcessing(rd_kafka_message_t** msgs, ssize_t n)
     e->offset = msgs[i]->offset + 1;
   }
   if (offsets->cnt == 0) return true;
-  rd_kafka_resp_err_t err = rd_kafka_commit(consumer.get(), offsets.get(), 0);
+  rd_kafka_resp_err_t err = CommitSync(offsets.get());
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     commits++;
     OnCommitted(err, offsets.get());
@@ -270,15 +271,33 @@ void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr
     rd_kafka_commit(consumer.get(), offsets.get(), 1);  // the result arrives in CommitCb
     return;
   }
-  rd_kafka_resp_err_t err = rd_kafka_commit(consumer.get(), offsets.get(), 0);
-  OnCommitted(err, offsets.get());
+  OnCommitted(CommitSync(offsets.get()), offsets.get());
+}
+
+rd_kafka_resp_err_t Runtime::Impl::CommitSync(rd_kafka_topic_partition_list_t* offsets) {
+  // A rebalance in flight refuses commits until it completes (the embedded
+  // broker refuses them for the whole join phase); retry those, bounded, so a
+  // revoke or shutdown during a rebalance still hands over its progress.
+  auto deadline = Clock::now() + std::chrono::milliseconds(kCommitTimeoutMs);
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_commit(consumer.get(), offsets, 0);
+    bool retriable = err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+                     err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || err == RD_KAFKA_RESP_ERR__WAIT_COORD ||
+                     err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+                     err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE || err == RD_KAFKA_RESP_ERR__TIMED_OUT;
+    if (!retriable || Clock::now() >= deadline) return err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 void Runtime::Impl::OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
   if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-    // Not fatal: a later commit carries a frontier at least as far.
+    // Not fatal: a later commit carries a frontier at least as far. Periodic
+    // commits are refused while the group rebalances; that is expected.
     commit_errors++;
-    spdlog::warn("{}: commit failed: {}", config.name, rd_kafka_err2str(err));
+    bool expected = err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION;
+    spdlog::log(expected ? spdlog::level::debug : spdlog::level::warn, "{}: commit failed: {}", config.name,
+                rd_kafka_err2str(err));
   }
   std::lock_guard lock(lanes_mu);
   for (int i = 0; offsets && i < offsets->cnt; ++i) {

@@ -1,0 +1,123 @@
+#include "cli/common.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "kstrand/embedded_cluster.h"
+#include "runtime/parse.h"
+
+namespace kstrand::cli {
+
+std::string BrokerStateFile() {
+  const char* dir = std::getenv("XDG_RUNTIME_DIR");
+  std::string base = dir && *dir ? dir : "/tmp";
+  return base + "/kstrand-broker-" + std::to_string(getuid()) + ".json";
+}
+
+void AddConnectionFlags(CLI::App& app, Connection& conn) {
+  app.add_option("-b,--brokers", conn.brokers,
+                 "Bootstrap servers (host:port,...); default: the broker started by `kstrand broker`");
+  app.add_option("-X", conn.properties, "librdkafka property key=value (repeatable)");
+  app.add_option("--connect-timeout", conn.connect_timeout, "Fail if no broker answers within this")
+      ->capture_default_str();
+}
+
+Status Connection::Resolve() {
+  std::ifstream in(BrokerStateFile());
+  nlohmann::json state;
+  if (in) {
+    try {
+      in >> state;
+    } catch (const std::exception&) {
+      state = nullptr;
+    }
+  }
+  bool have_state = state.is_object() && state.contains("bootstrap");
+  if (brokers.empty()) {
+    if (!have_state) {
+      return Status(Errc::kInvalidArgument,
+                    "no -b given and no embedded broker is running: start one with `kstrand broker`, "
+                    "or pass -b host:port for a Kafka cluster");
+    }
+    brokers = state["bootstrap"].get<std::string>();
+  }
+  if (have_state && brokers == state["bootstrap"].get<std::string>()) {
+    embedded = true;
+    control = state.value("control", "");
+  }
+  return ParseDuration(connect_timeout).status();
+}
+
+int Connection::connect_timeout_ms() const {
+  auto d = ParseDuration(connect_timeout);
+  return d.ok() ? static_cast<int>(d->count()) : 10000;
+}
+
+Result<std::map<std::string, std::string>> Connection::Properties(bool for_consumer) const {
+  std::map<std::string, std::string> out;
+  if (embedded && for_consumer) out = EmbeddedCluster::ClientProperties();
+  for (const auto& kv : properties) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status(Errc::kInvalidArgument, "-X " + kv + ": expected key=value");
+    }
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
+void SettingsFlags::Add(CLI::App& app) {
+  for (const Setting& s : Settings()) {
+    std::string flag = "--" + std::string(s.name);
+    std::replace(flag.begin(), flag.end(), '.', '-');
+    // connect.timeout is already a connection flag on every subcommand.
+    if (app.get_option_no_throw(flag) != nullptr) continue;
+    std::string name(s.name);
+    app.add_option_function<std::string>(
+           flag, [this, name](const std::string& v) { values_[name] = v; },
+           std::string(s.description) + " (default " + std::string(s.default_value) + ")")
+        ->type_name("VALUE");
+  }
+}
+
+Status SettingsFlags::Apply(RuntimeConfig& config) const {
+  for (const auto& [name, value] : values_) {
+    Status st = config.Set(name, value);
+    if (!st.ok()) {
+      std::string flag = "--" + name;
+      std::replace(flag.begin(), flag.end(), '.', '-');
+      return Status(st.code(), flag + ": " + st.detail());
+    }
+  }
+  return Status::Ok();
+}
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "kstrand: error: %s\n", status.detail().c_str());
+  return status.code() == make_error_code(Errc::kInvalidArgument) ? 2 : 1;
+}
+
+std::string FormatPartitions(const std::vector<TopicPartition>& tps) {
+  // Group by topic: "orders[0,3,5] users[1]".
+  std::string out;
+  std::string topic;
+  for (const auto& tp : tps) {
+    if (tp.topic != topic) {
+      if (!topic.empty()) out += "] ";
+      topic = tp.topic;
+      out += topic + "[";
+    } else {
+      out += ",";
+    }
+    out += std::to_string(tp.partition.value());
+  }
+  if (!topic.empty()) out += "]";
+  return out.empty() ? "(none)" : out;
+}
+
+void SetUpLogging() { spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v"); }
+
+}  // namespace kstrand::cli
