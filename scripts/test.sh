@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's second command: set up, build, and run every test tier that
+# needs no external Kafka (unit, mock, the multi-process and install tests),
+# then the unit and mock tiers again under ASan+UBSan and under TSan.
+# Set KSTRAND_SKIP_SANITIZERS=1 for a quick local run.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/setup.sh
+
+echo "== build (RelWithDebInfo)"
+scripts/build.sh build-test -DKSTRAND_BUILD_BENCH=ON
+echo "== tests: unit, mock, multiprocess, install"
+ctest --test-dir build-test -L 'unit|mock|multiprocess|install' --output-on-failure --no-tests=error
+
+if [ "${KSTRAND_SKIP_SANITIZERS:-0}" != "1" ]; then
+  echo "== build and test under ASan+UBSan"
+  scripts/build.sh build-asan -DKSTRAND_SANITIZE=address,undefined -DKSTRAND_BUILD_BENCH=OFF
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan -L 'unit|mock' --output-on-failure --no-tests=error
+  echo "== build and test under TSan"
+  scripts/build.sh build-tsan -DKSTRAND_SANITIZE=thread -DKSTRAND_BUILD_BENCH=OFF
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" \
+    ctest --test-dir build-tsan -L 'unit|mock' --output-on-failure --no-tests=error
+fi
+echo "== all tests passed"
