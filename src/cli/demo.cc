@@ -207,8 +207,8 @@ int RunDemo(DemoOptions& opts) {
 void AddDemoCommand(CLI::App& app, SetAction set_action) {
   auto opts = std::make_shared<DemoOptions>();
   auto* cmd = app.add_subcommand("demo", "The scaling scenario on the embedded broker: members join and leave mid-stream");
-  cmd->add_option("--count", opts->load.count, "Messages to produce")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--rate", opts->load.rate, "Messages per second")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--count", opts->load.count, "Messages to produce")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1000000000000}));
+  cmd->add_option("--rate", opts->load.rate, "Messages per second")->capture_default_str()->check(CLI::Range(1.0, 1e9));
   cmd->add_option("--keys", opts->load.keys, "Distinct keys")->capture_default_str()->check(CLI::Range(1, 1000000));
   cmd->add_option("--partitions", opts->partitions, "Partitions of the demo topic")->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--work", opts->work, "Simulated work per message")->capture_default_str();

@@ -66,8 +66,8 @@ void AddProduceCommand(CLI::App& app, SetAction set_action) {
   auto* cmd = app.add_subcommand("produce", "Produce a keyed load: key-N, value key-N:SEQ:padding");
   AddConnectionFlags(*cmd, opts->conn);
   cmd->add_option("-t,--topic", opts->load.topic, "Topic to produce to")->required();
-  cmd->add_option("--count", opts->load.count, "Messages to produce")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--rate", opts->load.rate, "Messages per second (0: unlimited)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--count", opts->load.count, "Messages to produce")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1000000000000}));
+  cmd->add_option("--rate", opts->load.rate, "Messages per second (0: unlimited)")->capture_default_str()->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--keys", opts->load.keys, "Distinct keys")->capture_default_str()->check(CLI::Range(1, 100000000));
   cmd->add_option("--size", opts->load.size, "Value size in bytes")->capture_default_str()->check(CLI::Range(1, 10000000));
   cmd->callback([opts, set_action] { set_action([opts] { return RunProduce(*opts); }); });
