@@ -39,6 +39,34 @@ bool Lane::Push(Message message) {
   return true;
 }
 
+bool Lane::Push(std::vector<Message>& messages) {
+  bool schedule = false;
+  {
+    std::lock_guard lock(mu_);
+    if (revoked_.load() || stopped_.load()) {
+      messages.clear();
+      return false;
+    }
+    for (Message& m : messages) {
+      frontier_.Track(m.offset().value());
+      buffered_bytes_ += m.size();
+      buffered_.push_back(std::move(m));
+    }
+    if (!scheduled_ && !buffered_.empty()) scheduled_ = schedule = true;
+  }
+  messages.clear();
+  if (schedule) pool_.Schedule(shared_from_this());
+  return true;
+}
+
+bool Lane::TryPause() {
+  std::lock_guard lock(mu_);
+  if (paused_.load()) return false;
+  if (!stopped_.load() && buffered_.size() < limits_.max_messages && buffered_bytes_ < limits_.max_bytes) return false;
+  paused_.store(true);
+  return true;
+}
+
 bool Lane::Full() const {
   std::lock_guard lock(mu_);
   return buffered_.size() >= limits_.max_messages || buffered_bytes_ >= limits_.max_bytes;
@@ -95,15 +123,15 @@ PartitionStats Lane::Snapshot() const {
 }
 
 bool Lane::RunSome() {
-  std::vector<Message> slice;
+  // slice_ and done_offsets_ belong to the one worker running this lane: a lane
+  // is scheduled at most once at a time, until scheduled_ is cleared below.
   bool wake_poller = false;
   {
     std::lock_guard lock(mu_);
     size_t n = std::min(kSlice, buffered_.size());
-    slice.reserve(n);
     for (size_t i = 0; i < n; ++i) {
       buffered_bytes_ -= buffered_.front().size();
-      slice.push_back(std::move(buffered_.front()));
+      slice_.push_back(std::move(buffered_.front()));
       buffered_.pop_front();
     }
     in_flight_ = n;
@@ -112,30 +140,33 @@ bool Lane::RunSome() {
   }
   if (wake_poller && on_room_) on_room_();
 
-  size_t done = 0;
   std::optional<Status> failure;
-  for (const Message& m : slice) {
+  int64_t failed_offset = -1;
+  for (const Message& m : slice_) {
     // A revoked partition stops between messages; the rest stay uncommitted.
     if (revoked_.load() && drop_buffered_.load()) break;
     Status st = InvokeHandler(handler_, m);
     if (!st.ok()) {
       failure = std::move(st);
+      failed_offset = m.offset().value();
       break;
     }
-    ++done;
+    done_offsets_.push_back(m.offset().value());
   }
+  slice_.clear();  // frees the messages outside the lock
 
   std::lock_guard lock(mu_);
-  for (size_t i = 0; i < done; ++i) frontier_.Complete(slice[i].offset().value());
-  processed_.fetch_add(done);
+  for (int64_t offset : done_offsets_) frontier_.Complete(offset);
+  processed_.fetch_add(done_offsets_.size());
+  done_offsets_.clear();
   if (failure) {
     // The failed message is never completed, so the frontier can never pass it.
     stopped_ = true;
     failed_.fetch_add(1);
     buffered_.clear();
     buffered_bytes_ = 0;
-    spdlog::error("{} offset {}: {}; partition stopped, offset not committed", tp_.ToString(),
-                  slice[done].offset().value(), failure->ToString());
+    spdlog::error("{} offset {}: {}; partition stopped, offset not committed", tp_.ToString(), failed_offset,
+                  failure->ToString());
   }
   in_flight_ = 0;
   bool more = !buffered_.empty() && !stopped_.load() && !(revoked_.load() && drop_buffered_.load());

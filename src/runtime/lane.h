@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "kstrand/config.h"
 #include "kstrand/runtime.h"
@@ -45,6 +46,9 @@ class Lane final : public Task, public std::enable_shared_from_this<Lane> {
   // Queues a message and schedules the lane. Returns false (and drops the
   // message) once the lane was revoked or stopped by a failure.
   bool Push(Message message);
+  // The same for a run of messages in offset order, under one lock; `messages`
+  // is left empty (refused messages are dropped).
+  bool Push(std::vector<Message>& messages);
   // At or above the high watermark: the poll thread should pause the partition.
   bool Full() const;
   // Below the low watermark: a paused partition may resume.
@@ -52,6 +56,11 @@ class Lane final : public Task, public std::enable_shared_from_this<Lane> {
   bool stopped() const { return stopped_.load(); }
   bool paused() const { return paused_.load(); }
   void SetPaused(bool paused) { paused_.store(paused); }
+  // If the lane is not paused and is stopped or Full(), marks it paused and
+  // returns true: the poll thread then pauses the partition. Checked and marked
+  // under the lane's lock, so a worker draining it meanwhile always sees the
+  // mark and calls on_room once it has room.
+  bool TryPause();
 
   // Stop feeding. With drop_buffered, queued messages are discarded (they stay
   // uncommitted and will be read again by the next owner) and the in-flight
@@ -87,6 +96,8 @@ class Lane final : public Task, public std::enable_shared_from_this<Lane> {
   OffsetFrontier frontier_;       // guarded by mu_
   size_t in_flight_ = 0;          // guarded by mu_
   bool scheduled_ = false;        // guarded by mu_: queued in or running on the pool
+  std::vector<Message> slice_;          // RunSome only (one worker at a time): the messages taken
+  std::vector<int64_t> done_offsets_;  // RunSome only: offsets of the slice's completed messages
 
   std::atomic<bool> drop_buffered_{false};  // set before revoked_
   std::atomic<bool> revoked_{false};

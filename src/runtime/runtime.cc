@@ -32,6 +32,11 @@ namespace {
 constexpr int kPollBatch = 1024;
 constexpr int kPollTimeoutMs = 100;
 constexpr int kCommitTimeoutMs = 10000;  // bound on a synchronous commit (revoke, shutdown)
+// Inside a revoke callback a refused commit may mean the group is waiting for
+// this very member to rejoin (the embedded broker refuses commits for its whole
+// join phase, session.timeout.ms - 1000 ms); retrying past that window gets the
+// member evicted, and then every partition it had is lost uncommitted.
+constexpr int kRevokeCommitRetryMs = 1000;
 
 std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
   std::vector<TopicPartition> out;
@@ -64,7 +69,7 @@ class Runtime::Impl {
   void Dispatch(rd_kafka_message_t** msgs, ssize_t n);
   bool CommitBeforeProcessing(rd_kafka_message_t** msgs, ssize_t n);
   void ApplyBackpressure();
-  void CommitFrontiers(bool sync, const std::vector<std::shared_ptr<Lane>>& lanes);
+  void CommitFrontiers(bool sync, const std::vector<std::shared_ptr<Lane>>& lanes, int retry_ms = kCommitTimeoutMs);
   void Drain(const std::vector<std::shared_ptr<Lane>>& lanes, std::chrono::milliseconds timeout);
   void Shutdown();
   void Finish(Status status);
@@ -72,7 +77,10 @@ class Runtime::Impl {
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   void Assign(rd_kafka_topic_partition_list_t* partitions);
   void Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
-  rd_kafka_resp_err_t CommitSync(rd_kafka_topic_partition_list_t* offsets);
+  // Hands an assignment change to librdkafka (incremental or eager), unless
+  // the group handle may no longer answer; see released_in_close.
+  void ApplyAssignment(rd_kafka_topic_partition_list_t* partitions, bool assign);
+  rd_kafka_resp_err_t CommitSync(rd_kafka_topic_partition_list_t* offsets, int retry_ms = kCommitTimeoutMs);
   void OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
   void OnError(int err, const char* reason);
   void Notify(RebalanceKind kind, std::vector<TopicPartition> changed);
@@ -95,6 +103,16 @@ class Runtime::Impl {
   mutable std::mutex lanes_mu;
   std::map<TopicPartition, std::shared_ptr<Lane>> lanes;
   uint64_t next_generation = 1;  // poll thread only
+  // Poll thread only. Inside rd_kafka_consumer_close() librdkafka treats the
+  // first assignment call as "unassign everything" and may then terminate the
+  // group handle at any moment, after which it drops requests unanswered:
+  // rd_kafka_incremental_unassign() blocks forever, rd_kafka_rebalance_protocol()
+  // returns NULL. A revoke queued before the close (when the close met an
+  // assignment still waiting for us) is delivered after that, so once
+  // released_in_close is set no further call may reach the group handle.
+  bool closing = false;
+  bool released_in_close = false;
+  std::vector<Message> dispatch_run;  // poll thread only: Dispatch's buffer, kept to reuse its capacity
 
   std::atomic<bool> stop_requested{false};
   std::atomic<uint64_t> retired_processed{0}, retired_failed{0};
@@ -160,7 +178,11 @@ void Runtime::Impl::PollLoop() {
   std::vector<rd_kafka_message_t*> batch(kPollBatch);
   auto next_commit = Clock::now() + config.commit_interval;
   while (!stop_requested.load()) {
-    ssize_t n = rd_kafka_consume_batch_queue(queue.get(), kPollTimeoutMs, batch.data(), batch.size());
+    // consume_batch_queue returns only when the batch is full or the timeout
+    // passed, so waiting for a full batch would hold a partial one back for up
+    // to kPollTimeoutMs. Take what is queued now; if nothing is, wait for one.
+    ssize_t n = rd_kafka_consume_batch_queue(queue.get(), 0, batch.data(), batch.size());
+    if (n == 0) n = rd_kafka_consume_batch_queue(queue.get(), kPollTimeoutMs, batch.data(), 1);
     if (n > 0) Dispatch(batch.data(), n);
     ApplyBackpressure();
     if (Clock::now() >= next_commit) {
@@ -178,7 +200,16 @@ void Runtime::Impl::PollLoop() {
 
 void Runtime::Impl::Dispatch(rd_kafka_message_t** msgs, ssize_t n) {
   if (config.delivery == Delivery::kAtMostOnce && !CommitBeforeProcessing(msgs, n)) return;
-  std::shared_ptr<Lane> lane;  // consecutive messages mostly share a partition
+  // Consecutive messages mostly share a partition: hand each run of them to
+  // its lane in one Push (one lock) instead of one Push per message.
+  std::shared_ptr<Lane> lane;
+  const rd_kafka_topic_t* run_topic = nullptr;  // the run's partition, as the client names it
+  int32_t run_partition = -1;
+  std::vector<Message>& run = dispatch_run;
+  auto flush = [&] {
+    if (lane && !run.empty()) lane->Push(run);  // refused messages are dropped uncommitted
+    run.clear();
+  };
   for (ssize_t i = 0; i < n; ++i) {
     Message message(msgs[i]);  // owns and frees the rd_kafka_message_t
     const rd_kafka_message_t* m = msgs[i];
@@ -188,14 +219,17 @@ void Runtime::Impl::Dispatch(rd_kafka_message_t** msgs, ssize_t n) {
       }
       continue;
     }
-    const char* topic = rd_kafka_topic_name(m->rkt);
-    if (!lane || lane->partition().partition.value() != m->partition || lane->partition().topic != topic) {
+    if (m->rkt != run_topic || m->partition != run_partition) {
+      flush();
+      run_topic = m->rkt;
+      run_partition = m->partition;
       std::lock_guard lock(lanes_mu);
-      auto it = lanes.find(TopicPartition{topic, Partition(m->partition)});
+      auto it = lanes.find(TopicPartition{rd_kafka_topic_name(m->rkt), Partition(m->partition)});
       lane = it == lanes.end() ? nullptr : it->second;
     }
-    if (lane) lane->Push(std::move(message));  // a refused message is dropped uncommitted
+    if (lane) run.push_back(std::move(message));
   }
+  flush();
 }
 
 bool Runtime::Impl::CommitBeforeProcessing(rd_kafka_message_t** msgs, ssize_t n) {
@@ -235,28 +269,26 @@ bool Runtime::Impl::CommitBeforeProcessing(rd_kafka_message_t** msgs, ssize_t n)
 void Runtime::Impl::ApplyBackpressure() {
   kafka::TopicPartitionListPtr pause(rd_kafka_topic_partition_list_new(0));
   kafka::TopicPartitionListPtr resume(rd_kafka_topic_partition_list_new(0));
-  std::vector<std::shared_ptr<Lane>> paused, resumed;
+  std::vector<std::shared_ptr<Lane>> resumed;
   {
     std::lock_guard lock(lanes_mu);
     for (const auto& [tp, lane] : lanes) {
-      bool want_pause = lane->stopped() || lane->Full();
-      if (!lane->paused() && want_pause) {
+      // TryPause marks the lane paused before we pause the partition, so a
+      // worker that drains the lane meanwhile wakes us to resume it.
+      if (lane->TryPause()) {
         rd_kafka_topic_partition_list_add(pause.get(), tp.topic.c_str(), tp.partition.value());
-        paused.push_back(lane);
       } else if (lane->paused() && !lane->stopped() && lane->HasRoom()) {
         rd_kafka_topic_partition_list_add(resume.get(), tp.topic.c_str(), tp.partition.value());
         resumed.push_back(lane);
       }
     }
   }
-  // Mark before pausing so a worker that drains the lane meanwhile wakes us.
-  for (auto& l : paused) l->SetPaused(true);
   if (pause->cnt) rd_kafka_pause_partitions(consumer.get(), pause.get());
   if (resume->cnt) rd_kafka_resume_partitions(consumer.get(), resume.get());
   for (auto& l : resumed) l->SetPaused(false);
 }
 
-void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr<Lane>>& which) {
+void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr<Lane>>& which, int retry_ms) {
   if (config.delivery == Delivery::kAtMostOnce) return;  // committed before processing
   kafka::TopicPartitionListPtr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(which.size())));
   for (const auto& lane : which) {
@@ -271,14 +303,14 @@ void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr
     rd_kafka_commit(consumer.get(), offsets.get(), 1);  // the result arrives in CommitCb
     return;
   }
-  OnCommitted(CommitSync(offsets.get()), offsets.get());
+  OnCommitted(CommitSync(offsets.get(), retry_ms), offsets.get());
 }
 
-rd_kafka_resp_err_t Runtime::Impl::CommitSync(rd_kafka_topic_partition_list_t* offsets) {
+rd_kafka_resp_err_t Runtime::Impl::CommitSync(rd_kafka_topic_partition_list_t* offsets, int retry_ms) {
   // A rebalance in flight refuses commits until it completes (the embedded
   // broker refuses them for the whole join phase); retry those, bounded, so a
   // revoke or shutdown during a rebalance still hands over its progress.
-  auto deadline = Clock::now() + std::chrono::milliseconds(kCommitTimeoutMs);
+  auto deadline = Clock::now() + std::chrono::milliseconds(retry_ms);
   for (;;) {
     rd_kafka_resp_err_t err = rd_kafka_commit(consumer.get(), offsets, 0);
     bool retriable = err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
@@ -335,15 +367,9 @@ void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
     }
   }
   // Lanes exist before the partitions are assigned, so no message finds none.
-  rd_kafka_error_t* error = nullptr;
-  if (std::string_view(rd_kafka_rebalance_protocol(consumer.get())) == "COOPERATIVE") {
-    error = rd_kafka_incremental_assign(consumer.get(), partitions);
-  } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer.get(), partitions)) {
-    error = rd_kafka_error_new(err, "%s", rd_kafka_err2str(err));
-  }
-  if (error) spdlog::error("{}: assign: {}", config.name, kafka::KafkaStatus(error, "assign").detail());
+  ApplyAssignment(partitions, true);
   // A partition paused under a previous ownership must start flowing again.
-  rd_kafka_resume_partitions(consumer.get(), partitions);
+  if (!closing) rd_kafka_resume_partitions(consumer.get(), partitions);
   Notify(RebalanceKind::kAssigned, std::move(added));
 }
 
@@ -362,7 +388,8 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
     for (const auto& lane : going) lane->Revoke(true);
   } else {
     Drain(going, config.revoke_timeout);
-    CommitFrontiers(true, going);
+    // After released_in_close this member has left the group: nothing can commit.
+    if (!released_in_close) CommitFrontiers(true, going, kRevokeCommitRetryMs);
   }
   {
     std::lock_guard lock(lanes_mu);
@@ -373,14 +400,24 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
       lanes.erase(lane->partition());
     }
   }
+  ApplyAssignment(partitions, false);
+  Notify(lost ? RebalanceKind::kLost : RebalanceKind::kRevoked, std::move(removed));
+}
+
+void Runtime::Impl::ApplyAssignment(rd_kafka_topic_partition_list_t* partitions, bool assign) {
+  if (released_in_close || rd_kafka_consumer_closed(consumer.get())) return;
+  if (closing) released_in_close = true;
+  const char* protocol = rd_kafka_rebalance_protocol(consumer.get());
+  if (!protocol) return;  // the group handle is gone
   rd_kafka_error_t* error = nullptr;
-  if (std::string_view(rd_kafka_rebalance_protocol(consumer.get())) == "COOPERATIVE") {
-    error = rd_kafka_incremental_unassign(consumer.get(), partitions);
-  } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer.get(), nullptr)) {
+  if (std::string_view(protocol) == "COOPERATIVE") {
+    error = assign ? rd_kafka_incremental_assign(consumer.get(), partitions)
+                   : rd_kafka_incremental_unassign(consumer.get(), partitions);
+  } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer.get(), assign ? partitions : nullptr)) {
     error = rd_kafka_error_new(err, "%s", rd_kafka_err2str(err));
   }
-  if (error) spdlog::error("{}: unassign: {}", config.name, kafka::KafkaStatus(error, "unassign").detail());
-  Notify(lost ? RebalanceKind::kLost : RebalanceKind::kRevoked, std::move(removed));
+  const char* what = assign ? "assign" : "unassign";
+  if (error) spdlog::error("{}: {}: {}", config.name, what, kafka::KafkaStatus(error, what).detail());
 }
 
 void Runtime::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
@@ -450,6 +487,7 @@ void Runtime::Impl::Shutdown() {
   Drain(all, config.shutdown_timeout);
   CommitFrontiers(true, all);
   // Leaves the group; the revoke callback runs inside and finds the lanes drained.
+  closing = true;
   if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer.get())) {
     spdlog::warn("{}: leaving the group: {}", config.name, rd_kafka_err2str(err));
   }

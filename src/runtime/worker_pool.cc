@@ -25,16 +25,20 @@ void WorkerPool::Schedule(std::shared_ptr<Task> task) {
 }
 
 void WorkerPool::Loop() {
+  std::shared_ptr<Task> task;  // the task this thread just ran, if it has more work
   for (;;) {
-    std::shared_ptr<Task> task;
     {
       std::unique_lock lock(mu_);
+      // Requeue at the back (fairness) without notifying: this thread takes the
+      // next task itself, so waking another one would only make it find the
+      // queue short by one and sleep again.
+      if (task) ready_.push_back(std::move(task));
       cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
       if (stopping_) return;
       task = std::move(ready_.front());
       ready_.pop_front();
     }
-    if (task->RunSome()) Schedule(std::move(task));
+    if (!task->RunSome()) task.reset();
   }
 }
 

@@ -1,0 +1,114 @@
+// Shared pieces of the mock tier: an embedded cluster per test, a base
+// RuntimeConfig for it, test data with per-key sequence numbers, reading a
+// group's committed offsets from outside the group, and a thread-safe log of
+// what handlers saw.
+//
+// Thread safety: SeenLog may be used from any thread; the rest from the test thread.
+//
+// To diagnose a failure: KSTRAND_TEST_LOG=debug shows kstrand's debug lines
+// (e.g. commits refused during a rebalance); KSTRAND_TEST_KAFKA_DEBUG=cgrp
+// turns on librdkafka's debug contexts for every runtime a test creates.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kafka/handles.h"
+#include "kstrand/config.h"
+#include "kstrand/embedded_cluster.h"
+#include "kstrand/message.h"
+#include "kstrand/runtime.h"
+#include "kstrand/status.h"
+
+namespace kstrand::test {
+
+using namespace std::chrono_literals;
+
+// Each mock test runs against its own embedded cluster, started in SetUp and
+// stopped after the test body (so after every Runtime the body created).
+class MockTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  std::unique_ptr<EmbeddedCluster> cluster_;
+};
+
+// Runtime::Create that reports a failure through gtest and returns nullptr.
+std::unique_ptr<Runtime> MustCreate(RuntimeConfig config);
+
+// A RuntimeConfig for the embedded cluster: its client properties, a 200 ms
+// commit interval, one topic with `handler`, and an on_rebalance that logs
+// every assignment change (the first thing to read when a test fails).
+RuntimeConfig BaseConfig(const EmbeddedCluster& cluster, const std::string& name, const std::string& group,
+                         const std::string& topic, Handler handler);
+
+// Produces `per_key` records for each of `keys` keys, interleaved across keys
+// (seq 0 of every key, then seq 1, ...). Key "k<i>", value "k<i>:<seq>".
+// The default partitioner places keys; order per key is the produce order.
+Status ProduceKeyed(const std::string& bootstrap, const std::string& topic, int keys, int per_key,
+                    std::chrono::microseconds pause_between = {});
+
+// Produces `per_partition` records to each partition explicitly.
+// Key "p<partition>", value "p<partition>:<seq>".
+Status ProduceToPartitions(const std::string& bootstrap, const std::string& topic, int partitions,
+                           int per_partition);
+
+// Splits a "key:seq" value.
+std::pair<std::string, int64_t> ParseValue(std::string_view value);
+
+// A plain librdkafka consumer with the group's id that never subscribes, so it
+// reads the group's committed offsets without joining the group.
+class OffsetReader {
+ public:
+  static std::unique_ptr<OffsetReader> Create(const std::string& bootstrap, const std::string& group);
+  // Committed offset (next to read) per partition; -1 where nothing is committed.
+  // Empty map on error (the failure is reported through gtest).
+  std::map<int32_t, int64_t> Committed(const std::string& topic, int partitions, int timeout_ms = 5000);
+  std::map<int32_t, int64_t> HighWatermarks(const std::string& topic, int partitions, int timeout_ms = 5000);
+
+ private:
+  kafka::ClientPtr rk_;
+};
+
+// Runtime::Stop() with a bound: if Stop() has not returned after `limit`, the
+// test binary aborts with a message (a hung Stop() would otherwise only show as
+// a CTest timeout with no hint of where it hung). Returns how long Stop() took.
+std::chrono::milliseconds StopWithin(Runtime& rt, std::chrono::seconds limit = 60s);
+
+// Polls `done` every 20 ms until it is true or `timeout` passed; returns done().
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+// Every (partition, offset) handlers saw, with duplicates counted.
+class SeenLog {
+ public:
+  // Returns how many times this (partition, offset) was seen before.
+  int Record(const Message& m);
+  size_t unique() const;
+  size_t duplicates() const;
+  size_t total() const;
+  std::map<int32_t, size_t> PerPartition() const;  // unique offsets per partition
+  // "partition: first-last (n)" for every partition with offsets seen twice.
+  std::string DescribeDuplicates() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<int32_t, int64_t>, int> seen_;
+  size_t duplicates_ = 0;
+  size_t total_ = 0;
+};
+
+std::set<int32_t> Partitions(const std::vector<TopicPartition>& tps);
+std::string Describe(const std::vector<TopicPartition>& tps);
+
+}  // namespace kstrand::test

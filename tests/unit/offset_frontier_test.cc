@@ -1,0 +1,96 @@
+// OffsetFrontier: the committable offset never passes an incomplete message.
+#include "runtime/offset_frontier.h"
+
+#include <gtest/gtest.h>
+
+namespace kstrand::runtime {
+namespace {
+
+TEST(OffsetFrontierTest, CommittableIsNulloptBeforeTheFirstTrack) {
+  OffsetFrontier f;
+  EXPECT_FALSE(f.Committable().has_value());
+  f.Complete(0);  // unknown offsets are ignored
+  EXPECT_FALSE(f.Committable().has_value());
+  EXPECT_EQ(f.pending(), 0u);
+}
+
+TEST(OffsetFrontierTest, TrackedButIncompleteHoldsAtTheFirstOffset) {
+  OffsetFrontier f;
+  f.Track(42);
+  EXPECT_EQ(f.Committable(), 42);
+  EXPECT_EQ(f.pending(), 1u);
+}
+
+TEST(OffsetFrontierTest, InOrderCompletionsAdvanceOnePastEach) {
+  OffsetFrontier f;
+  for (int64_t o = 0; o < 10; ++o) f.Track(o);
+  for (int64_t o = 0; o < 10; ++o) {
+    f.Complete(o);
+    EXPECT_EQ(f.Committable(), o + 1);
+    EXPECT_EQ(f.pending(), static_cast<size_t>(9 - o));
+  }
+}
+
+TEST(OffsetFrontierTest, OutOfOrderCompletionsAdvanceOnlyWhenTheLowestCompletes) {
+  OffsetFrontier f;
+  for (int64_t o = 100; o < 105; ++o) f.Track(o);
+  f.Complete(103);
+  f.Complete(101);
+  f.Complete(104);
+  EXPECT_EQ(f.Committable(), 100);  // 100 still open
+  EXPECT_EQ(f.pending(), 2u);
+  f.Complete(100);
+  EXPECT_EQ(f.Committable(), 102);  // 101 done, 102 open
+  f.Complete(102);
+  EXPECT_EQ(f.Committable(), 105);  // all done: one past the last tracked
+  EXPECT_EQ(f.pending(), 0u);
+}
+
+TEST(OffsetFrontierTest, NeverCompletedOffsetHoldsTheFrontierForever) {
+  OffsetFrontier f;
+  for (int64_t o = 0; o < 1000; ++o) f.Track(o);
+  for (int64_t o = 0; o < 1000; ++o) {
+    if (o != 7) f.Complete(o);
+  }
+  EXPECT_EQ(f.Committable(), 7);
+  // Later messages completing do not move it either.
+  for (int64_t o = 1000; o < 2000; ++o) {
+    f.Track(o);
+    f.Complete(o);
+  }
+  EXPECT_EQ(f.Committable(), 7);
+  EXPECT_EQ(f.pending(), 1u);
+}
+
+TEST(OffsetFrontierTest, GapsInOffsetsAreSkipped) {
+  // Compacted topics and transaction markers leave holes in the offsets.
+  OffsetFrontier f;
+  f.Track(5);
+  f.Track(9);
+  f.Track(20);
+  f.Complete(5);
+  EXPECT_EQ(f.Committable(), 9);  // the next tracked offset, not 6
+  f.Complete(20);
+  EXPECT_EQ(f.Committable(), 9);
+  f.Complete(9);
+  EXPECT_EQ(f.Committable(), 21);
+}
+
+TEST(OffsetFrontierTest, CompletingTwiceOrUnknownOffsetsChangesNothing) {
+  OffsetFrontier f;
+  f.Track(0);
+  f.Track(2);
+  f.Complete(1);  // never tracked (a gap)
+  EXPECT_EQ(f.Committable(), 0);
+  EXPECT_EQ(f.pending(), 2u);
+  f.Complete(2);
+  f.Complete(2);
+  EXPECT_EQ(f.pending(), 1u);
+  EXPECT_EQ(f.Committable(), 0);
+  f.Complete(0);
+  EXPECT_EQ(f.Committable(), 3);
+  EXPECT_EQ(f.pending(), 0u);
+}
+
+}  // namespace
+}  // namespace kstrand::runtime
