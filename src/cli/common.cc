@@ -66,6 +66,16 @@ Result<std::map<std::string, std::string>> Connection::Properties(bool for_consu
     }
     out[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  // The embedded timing defaults are classic-protocol settings, which librdkafka
+  // rejects under KIP-848; keep only what the user gave explicitly.
+  if (embedded && for_consumer && out.count("group.protocol") && out["group.protocol"] == "consumer") {
+    for (const auto& [k, v] : EmbeddedCluster::ClientProperties()) {
+      bool given = std::any_of(properties.begin(), properties.end(), [&](const std::string& kv) {
+        return kv.rfind(k + "=", 0) == 0;
+      });
+      if (!given && (k == "session.timeout.ms" || k == "heartbeat.interval.ms")) out.erase(k);
+    }
+  }
   return out;
 }
 

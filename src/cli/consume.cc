@@ -33,6 +33,9 @@ void LogRebalance(const RebalanceEvent& ev) {
 }
 
 int RunConsume(ConsumeOptions& opts) {
+  // Bad flags first, before anything talks to a broker.
+  RuntimeConfig base;
+  if (Status st = opts.settings.Apply(base); !st.ok()) return Fail(st);
   if (Status st = opts.conn.Resolve(); !st.ok()) return Fail(st);
   auto props = opts.conn.Properties(true);
   if (!props.ok()) return Fail(props.status());
@@ -61,13 +64,12 @@ int RunConsume(ConsumeOptions& opts) {
 
   std::vector<std::unique_ptr<Runtime>> members;
   for (int i = 1; i <= opts.members; ++i) {
-    RuntimeConfig config;
+    RuntimeConfig config = base;
     config.name = "member-" + std::to_string(i);
     config.brokers = opts.conn.brokers;
     config.group_id = opts.group;
     config.kafka = *props;
     config.connect_timeout = std::chrono::milliseconds(opts.conn.connect_timeout_ms());
-    if (Status st = opts.settings.Apply(config); !st.ok()) return Fail(st);
     for (const auto& t : opts.topics) config.topics.push_back({t, handler});
     config.on_rebalance = LogRebalance;
     auto rt = Runtime::Create(std::move(config));

@@ -132,10 +132,15 @@ kafka::Properties Runtime::Impl::ClientProperties() const {
       {"client.id", config.name},
       {"enable.auto.commit", "false"},  // we commit frontiers ourselves
       {"enable.auto.offset.store", "false"},
-      {"partition.assignment.strategy", "cooperative-sticky"},
       {"auto.offset.reset", "earliest"},
       {"log_level", "4"},
   };
+  // Cooperative-sticky for the classic protocol; with KIP-848
+  // (group.protocol=consumer) the broker assigns and librdkafka rejects the property.
+  auto protocol = config.kafka.find("group.protocol");
+  if (protocol == config.kafka.end() || protocol->second == "classic") {
+    p["partition.assignment.strategy"] = "cooperative-sticky";
+  }
   for (const auto& [k, v] : config.kafka) p[k] = v;
   return p;
 }

@@ -88,6 +88,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"commit.interval", "1.5s"}, BadValue{"commit.interval", "10d"},
                       BadValue{"commit.interval", ""}, BadValue{"revoke.timeout", "s"},
                       BadValue{"shutdown.timeout", "99999999999999999h"},
+                      BadValue{"commit.interval", "100000000h"},  // over the 30-day bound
                       BadValue{"connect.timeout", "9223372036854775807s"},
                       BadValue{"lane.max.messages", "0"}, BadValue{"lane.max.bytes", "1023"},
                       BadValue{"delivery", "exactly-once"}, BadValue{"delivery", "AT-LEAST-ONCE"}),
