@@ -115,6 +115,7 @@ class Runtime::Impl {
   std::vector<Message> dispatch_run;  // poll thread only: Dispatch's buffer, kept to reuse its capacity
 
   std::atomic<bool> stop_requested{false};
+  Status fatal_status;  // poll thread only: set by a fatal client error
   std::atomic<uint64_t> retired_processed{0}, retired_failed{0};
   std::atomic<uint64_t> rebalances{0}, commits{0}, commit_errors{0};
 
@@ -389,8 +390,12 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
     }
   }
   if (lost) {
-    // Another member may own these already: never commit for them.
+    // Another member may own these already: never commit for them. Still wait
+    // for the in-flight slice, so that if a partition comes back to us its new
+    // lane never runs beside the old one.
     for (const auto& lane : going) lane->Revoke(true);
+    auto deadline = Clock::now() + config.revoke_timeout;
+    for (const auto& lane : going) lane->WaitIdle(deadline);
   } else {
     Drain(going, config.revoke_timeout);
     // After released_in_close this member has left the group: nothing can commit.
@@ -452,7 +457,8 @@ void Runtime::Impl::OnError(int err, const char* reason) {
   if (code == RD_KAFKA_RESP_ERR__FATAL) {
     char text[512];
     rd_kafka_resp_err_t orig = rd_kafka_fatal_error(consumer.get(), text, sizeof text);
-    Finish(kafka::KafkaStatus(orig, "fatal consumer error", text));
+    // Reported by Wait() once the shutdown this triggers has finished.
+    fatal_status = kafka::KafkaStatus(orig, "fatal consumer error", text);
     stop_requested = true;
     return;
   }
@@ -496,7 +502,7 @@ void Runtime::Impl::Shutdown() {
   if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer.get())) {
     spdlog::warn("{}: leaving the group: {}", config.name, rd_kafka_err2str(err));
   }
-  Finish(Status::Ok());
+  Finish(fatal_status);
 }
 
 void Runtime::Impl::Finish(Status status) {
