@@ -116,6 +116,7 @@ class Runtime::Impl {
 
   std::atomic<bool> stop_requested{false};
   Status fatal_status;  // poll thread only: set by a fatal client error
+  bool async_commit_pending = false;  // poll thread only: an async commit awaits its result
   std::atomic<uint64_t> retired_processed{0}, retired_failed{0};
   std::atomic<uint64_t> rebalances{0}, commits{0}, commit_errors{0};
 
@@ -304,11 +305,16 @@ void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr
     rd_kafka_topic_partition_list_add(offsets.get(), tp.topic.c_str(), tp.partition.value())->offset = *frontier;
   }
   if (offsets->cnt == 0) return;
-  commits++;
   if (!sync) {
+    // One asynchronous commit at a time: while a rebalance holds commits back,
+    // more would only queue up and delay the revoke's synchronous commit.
+    if (async_commit_pending) return;
+    async_commit_pending = true;
+    commits++;
     rd_kafka_commit(consumer.get(), offsets.get(), 1);  // the result arrives in CommitCb
     return;
   }
+  commits++;
   OnCommitted(CommitSync(offsets.get(), retry_ms), offsets.get());
 }
 
@@ -477,7 +483,9 @@ void Runtime::Impl::RebalanceCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_t
 void Runtime::Impl::CommitCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
                              void* opaque) noexcept {
   try {
-    static_cast<Impl*>(opaque)->OnCommitted(err, offsets);
+    auto* self = static_cast<Impl*>(opaque);
+    self->async_commit_pending = false;
+    self->OnCommitted(err, offsets);
   } catch (...) {
   }
 }
