@@ -60,7 +60,7 @@ struct RuntimeConfig {
   std::chrono::milliseconds revoke_timeout{10000};
   std::chrono::milliseconds shutdown_timeout{30000};
   std::chrono::milliseconds connect_timeout{10000};
-  size_t lane_max_messages = 2000;
+  size_t lane_max_messages = 10000;
   size_t lane_max_bytes = 16 * 1024 * 1024;
   Delivery delivery = Delivery::kAtLeastOnce;
 

@@ -62,7 +62,9 @@ const std::array kEntries = {
           &SetDuration<&RuntimeConfig::shutdown_timeout>, &GetDuration<&RuntimeConfig::shutdown_timeout>},
     Entry{{"connect.timeout", "10s", "how long start-up waits for a broker to answer before failing"},
           &SetDuration<&RuntimeConfig::connect_timeout>, &GetDuration<&RuntimeConfig::connect_timeout>},
-    Entry{{"lane.max.messages", "2000", "messages buffered per partition before it is paused (resumes at half)"},
+    // Above one fetch's worth of small records (1 MB of ~100 B): a lower bound
+    // pauses mid-burst, and a pause makes librdkafka drop and refetch its prefetch.
+    Entry{{"lane.max.messages", "10000", "messages buffered per partition before it is paused (resumes at half)"},
           &SetCount<&RuntimeConfig::lane_max_messages, 1, 10'000'000>,
           &GetCount<&RuntimeConfig::lane_max_messages>},
     Entry{{"lane.max.bytes", "16777216", "bytes buffered per partition before it is paused (resumes at half)"},

@@ -29,7 +29,7 @@
 namespace kstrand::runtime {
 
 struct LaneLimits {
-  size_t max_messages = 2000;  // pause the partition at or above this
+  size_t max_messages = 10000;  // pause the partition at or above this
   size_t max_bytes = 16 << 20;
 };
 
