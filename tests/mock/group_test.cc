@@ -16,10 +16,6 @@ using Clock = std::chrono::steady_clock;
 
 class GroupTest : public MockTest {};
 
-Handler Noop() {
-  return [](const Message&) { return Status::Ok(); };
-}
-
 TEST_F(GroupTest, TwoRuntimesSplitTwelvePartitionsDisjointlyAndEvenly) {
   ASSERT_TRUE(cluster_->CreateTopic("split", 12).ok());
   auto a = MustCreate(BaseConfig(*cluster_, "a", "split-group", "split", Noop()));

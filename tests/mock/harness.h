@@ -111,4 +111,9 @@ class SeenLog {
 std::set<int32_t> Partitions(const std::vector<TopicPartition>& tps);
 std::string Describe(const std::vector<TopicPartition>& tps);
 
+// A handler that completes every message.
+inline Handler Noop() {
+  return [](const Message&) { return Status::Ok(); };
+}
+
 }  // namespace kstrand::test

@@ -11,10 +11,6 @@ using Clock = std::chrono::steady_clock;
 
 class StartupTest : public MockTest {};
 
-Handler Noop() {
-  return [](const Message&) { return Status::Ok(); };
-}
-
 RuntimeConfig Config(const std::string& brokers, const std::string& topic) {
   RuntimeConfig c;
   c.name = "startup";
