@@ -30,6 +30,10 @@ struct DemoOptions {
   std::string work = "1ms";
   std::string join_at = "8s";
   std::string leave_at = "18s";
+  // KIP-848 by default: the embedded broker's classic protocol refuses commits
+  // while any member is joining, so two members revoking at once there hand
+  // over stale offsets (duplicates). Real Kafka accepts those commits.
+  std::string group_protocol = "consumer";
 };
 
 // What the handlers saw, checked against what was produced.
@@ -91,6 +95,12 @@ int RunDemo(DemoOptions& opts) {
     config.brokers = (*cluster)->bootstrap();
     config.group_id = "kstrand-demo";
     config.kafka = client_props;
+    if (opts.group_protocol == "consumer") {
+      // The mock's timing defaults are classic-protocol settings; KIP-848 rejects them.
+      config.kafka.erase("session.timeout.ms");
+      config.kafka.erase("heartbeat.interval.ms");
+      config.kafka["group.protocol"] = "consumer";
+    }
     config.commit_interval = std::chrono::milliseconds(500);
     config.topics.push_back({opts.load.topic, handler});
     config.on_rebalance = [&rebalances](const RebalanceEvent& ev) {
@@ -118,7 +128,7 @@ int RunDemo(DemoOptions& opts) {
     if (!m.ok()) return Fail(m.status());
     members[n] = std::move(m.value());
   }
-  std::printf("started member-1 and member-2\n");
+  std::printf("started member-1 and member-2 (group protocol %s)\n", opts.group_protocol.c_str());
 
   const auto start = Clock::now();
   const bool tty = isatty(STDOUT_FILENO);
@@ -214,6 +224,10 @@ void AddDemoCommand(CLI::App& app, SetAction set_action) {
   cmd->add_option("--work", opts->work, "Simulated work per message")->capture_default_str();
   cmd->add_option("--join-at", opts->join_at, "When member-3 joins")->capture_default_str();
   cmd->add_option("--leave-at", opts->leave_at, "When member-1 leaves")->capture_default_str();
+  cmd->add_option("--group-protocol", opts->group_protocol,
+                  "consumer (KIP-848) or classic (cooperative-sticky; on the embedded broker, concurrent "
+                  "revokes can duplicate work)")
+      ->capture_default_str()->check(CLI::IsMember({"consumer", "classic"}));
   cmd->callback([opts, set_action] { set_action([opts] { return RunDemo(*opts); }); });
 }
 
