@@ -26,17 +26,9 @@ Lane::Lane(TopicPartition tp, Generation generation, const Handler& handler, Wor
       on_room_(std::move(on_room)) {}
 
 bool Lane::Push(Message message) {
-  bool schedule = false;
-  {
-    std::lock_guard lock(mu_);
-    if (revoked_.load() || stopped_.load()) return false;
-    frontier_.Track(message.offset().value());
-    buffered_bytes_ += message.size();
-    buffered_.push_back(std::move(message));
-    if (!scheduled_) scheduled_ = schedule = true;
-  }
-  if (schedule) pool_.Schedule(shared_from_this());
-  return true;
+  std::vector<Message> one;
+  one.push_back(std::move(message));
+  return Push(one);
 }
 
 bool Lane::Push(std::vector<Message>& messages) {
@@ -62,13 +54,17 @@ bool Lane::Push(std::vector<Message>& messages) {
 bool Lane::TryPause() {
   std::lock_guard lock(mu_);
   if (paused_.load()) return false;
-  if (!stopped_.load() && buffered_.size() < limits_.max_messages && buffered_bytes_ < limits_.max_bytes) return false;
+  if (!stopped_.load() && !FullLocked()) return false;
   paused_.store(true);
   return true;
 }
 
 bool Lane::Full() const {
   std::lock_guard lock(mu_);
+  return FullLocked();
+}
+
+bool Lane::FullLocked() const {
   return buffered_.size() >= limits_.max_messages || buffered_bytes_ >= limits_.max_bytes;
 }
 

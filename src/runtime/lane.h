@@ -81,6 +81,8 @@ class Lane final : public Task, public std::enable_shared_from_this<Lane> {
  private:
   static constexpr size_t kSlice = 64;  // messages per RunSome, for fairness
 
+  bool FullLocked() const;  // requires mu_
+
   const TopicPartition tp_;
   const Generation generation_;
   const Handler& handler_;
