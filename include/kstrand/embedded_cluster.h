@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kstrand/status.h"
@@ -40,10 +41,12 @@ class EmbeddedCluster {
   // one per request, in order.
   Status PushRequestErrors(int16_t api_key, const std::vector<int32_t>& errors);
 
-  // Client properties that suit the mock's group timing: it delays each join
-  // after the first by session.timeout.ms - 1000 ms, so a short session timeout
-  // keeps rebalances to a few seconds; short fetch waits keep latency low.
-  static std::map<std::string, std::string> ClientProperties();
+  // Consumer properties that suit the mock, for a group protocol ("classic" or
+  // "consumer", KIP-848). Classic: the mock delays each join after the first by
+  // session.timeout.ms - 1000 ms, so a short session timeout keeps rebalances to
+  // a few seconds; KIP-848 rejects those timing properties and the broker sets
+  // them instead. Both: short fetch waits keep latency low.
+  static std::map<std::string, std::string> ClientProperties(std::string_view group_protocol = "classic");
 
  private:
   class Impl;

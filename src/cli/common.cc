@@ -57,25 +57,18 @@ int Connection::connect_timeout_ms() const {
 }
 
 Result<std::map<std::string, std::string>> Connection::Properties(bool for_consumer) const {
-  std::map<std::string, std::string> out;
-  if (embedded && for_consumer) out = EmbeddedCluster::ClientProperties();
+  std::map<std::string, std::string> given;
   for (const auto& kv : properties) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       return Status(Errc::kInvalidArgument, "-X " + kv + ": expected key=value");
     }
-    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+    given[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  // The embedded timing defaults are classic-protocol settings, which librdkafka
-  // rejects under KIP-848; keep only what the user gave explicitly.
-  if (embedded && for_consumer && out.count("group.protocol") && out["group.protocol"] == "consumer") {
-    for (const auto& [k, v] : EmbeddedCluster::ClientProperties()) {
-      bool given = std::any_of(properties.begin(), properties.end(), [&](const std::string& kv) {
-        return kv.rfind(k + "=", 0) == 0;
-      });
-      if (!given && (k == "session.timeout.ms" || k == "heartbeat.interval.ms")) out.erase(k);
-    }
-  }
+  if (!embedded || !for_consumer) return given;
+  auto protocol = given.find("group.protocol");
+  auto out = EmbeddedCluster::ClientProperties(protocol == given.end() ? "classic" : protocol->second);
+  for (const auto& [k, v] : given) out[k] = v;  // -X wins over the embedded defaults
   return out;
 }
 

@@ -78,7 +78,7 @@ int RunDemo(DemoOptions& opts) {
               (*cluster)->bootstrap().c_str(), opts.load.topic.c_str(), opts.partitions, opts.load.count,
               opts.load.keys, opts.load.rate);
 
-  auto client_props = EmbeddedCluster::ClientProperties();
+  const auto client_props = EmbeddedCluster::ClientProperties(opts.group_protocol);
   auto producer = kafka::Producer::Create({{"bootstrap.servers", (*cluster)->bootstrap()}});
   if (!producer.ok()) return Fail(producer.status());
 
@@ -95,12 +95,6 @@ int RunDemo(DemoOptions& opts) {
     config.brokers = (*cluster)->bootstrap();
     config.group_id = "kstrand-demo";
     config.kafka = client_props;
-    if (opts.group_protocol == "consumer") {
-      // The mock's timing defaults are classic-protocol settings; KIP-848 rejects them.
-      config.kafka.erase("session.timeout.ms");
-      config.kafka.erase("heartbeat.interval.ms");
-      config.kafka["group.protocol"] = "consumer";
-    }
     config.commit_interval = std::chrono::milliseconds(500);
     config.topics.push_back({opts.load.topic, handler});
     config.on_rebalance = [&rebalances](const RebalanceEvent& ev) {

@@ -86,13 +86,18 @@ Status EmbeddedCluster::PushRequestErrors(int16_t api_key, const std::vector<int
   return Status::Ok();
 }
 
-std::map<std::string, std::string> EmbeddedCluster::ClientProperties() {
-  return {
-      {"session.timeout.ms", "6000"},
-      {"heartbeat.interval.ms", "500"},
+std::map<std::string, std::string> EmbeddedCluster::ClientProperties(std::string_view group_protocol) {
+  std::map<std::string, std::string> props = {
       {"fetch.wait.max.ms", "20"},
       {"topic.metadata.refresh.interval.ms", "2000"},
   };
+  if (group_protocol == "consumer") {
+    props["group.protocol"] = "consumer";
+  } else {
+    props["session.timeout.ms"] = "6000";
+    props["heartbeat.interval.ms"] = "500";
+  }
+  return props;
 }
 
 }  // namespace kstrand
