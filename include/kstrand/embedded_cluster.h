@@ -41,12 +41,15 @@ class EmbeddedCluster {
   // one per request, in order.
   Status PushRequestErrors(int16_t api_key, const std::vector<int32_t>& errors);
 
-  // Consumer properties that suit the mock, for a group protocol ("classic" or
-  // "consumer", KIP-848). Classic: the mock delays each join after the first by
-  // session.timeout.ms - 1000 ms, so a short session timeout keeps rebalances to
-  // a few seconds; KIP-848 rejects those timing properties and the broker sets
-  // them instead. Both: short fetch waits keep latency low.
-  static std::map<std::string, std::string> ClientProperties(std::string_view group_protocol = "classic");
+  // Consumer properties that suit the mock, for a group protocol: "consumer"
+  // (KIP-848, the default) or "classic". The mock's classic protocol is unsafe
+  // with more than one member: a follower whose SyncGroup arrives after the
+  // leader's gets INVALID_REQUEST and rejoins, and while it rejoins the mock
+  // refuses every offset commit, including a revoke's final one (duplicates).
+  // Classic also delays each join after the first by session.timeout.ms - 1000
+  // ms, hence its short session timeout. KIP-848 rejects those timing properties
+  // (the broker sets them). Both: short fetch waits keep latency low.
+  static std::map<std::string, std::string> ClientProperties(std::string_view group_protocol = "consumer");
 
  private:
   class Impl;

@@ -67,7 +67,8 @@ Result<std::map<std::string, std::string>> Connection::Properties(bool for_consu
   }
   if (!embedded || !for_consumer) return given;
   auto protocol = given.find("group.protocol");
-  auto out = EmbeddedCluster::ClientProperties(protocol == given.end() ? "classic" : protocol->second);
+  auto out = protocol == given.end() ? EmbeddedCluster::ClientProperties()
+                                     : EmbeddedCluster::ClientProperties(protocol->second);
   for (const auto& [k, v] : given) out[k] = v;  // -X wins over the embedded defaults
   return out;
 }

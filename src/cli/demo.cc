@@ -30,9 +30,8 @@ struct DemoOptions {
   std::string work = "1ms";
   std::string join_at = "8s";
   std::string leave_at = "18s";
-  // KIP-848 by default: the embedded broker's classic protocol refuses commits
-  // while any member is joining, so two members revoking at once there hand
-  // over stale offsets (duplicates). Real Kafka accepts those commits.
+  // KIP-848 by default, as everywhere on the embedded broker (see
+  // EmbeddedCluster::ClientProperties for what goes wrong with classic there).
   std::string group_protocol = "consumer";
 };
 
@@ -219,8 +218,8 @@ void AddDemoCommand(CLI::App& app, SetAction set_action) {
   cmd->add_option("--join-at", opts->join_at, "When member-3 joins")->capture_default_str();
   cmd->add_option("--leave-at", opts->leave_at, "When member-1 leaves")->capture_default_str();
   cmd->add_option("--group-protocol", opts->group_protocol,
-                  "consumer (KIP-848) or classic (cooperative-sticky; on the embedded broker, concurrent "
-                  "revokes can duplicate work)")
+                  "consumer (KIP-848) or classic (cooperative-sticky; on the embedded broker, revokes can "
+                  "duplicate work)")
       ->capture_default_str()->check(CLI::IsMember({"consumer", "classic"}));
   cmd->callback([opts, set_action] { set_action([opts] { return RunDemo(*opts); }); });
 }
