@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,15 +30,80 @@ enum class Delivery {
   kAtMostOnce,   // commit before the handler runs; a crash may skip messages
 };
 
-// A synchronous handler: runs on a worker thread, one message of a partition at
-// a time, in offset order. Return an error Status (or throw) to fail the
-// message; a failed message is never committed and its partition stops until
-// it is reassigned (retries and dead-letter topics come with the failure policies).
+// A synchronous handler: runs on a worker thread and returns when the message
+// is done. Return an error Status (or throw) to fail it; the topic's
+// FailurePolicy decides what happens next. A failed message is never committed
+// as processed unless the policy dead-letters or skips it.
 using Handler = std::function<Status(const Message&)>;
 
+namespace detail {
+// What a Completion finishes; implemented by the runtime.
+class CompletionTarget {
+ public:
+  virtual ~CompletionTarget() = default;
+  virtual void Complete(Status status) = 0;
+};
+}  // namespace detail
+
+// Handed to an AsyncHandler with each message: call it once, from any thread,
+// with Status::Ok() or a failure. Copies share one completion: the first call
+// wins, later calls are ignored. If every copy is destroyed uncalled, the
+// message fails with Errc::kHandlerFailed ("completion dropped"), so a lost
+// completion can never hold its partition's offset back unnoticed.
+class Completion {
+ public:
+  explicit Completion(std::shared_ptr<detail::CompletionTarget> target) : target_(std::move(target)) {}
+  void operator()(Status status) const { target_->Complete(std::move(status)); }
+
+ private:
+  std::shared_ptr<detail::CompletionTarget> target_;
+};
+
+// An asynchronous handler: starts the work and returns at once; the message
+// (valid until the completion is called) stays in flight until then. In-flight
+// work is bounded by max.in.flight, not by worker threads.
+using AsyncHandler = std::function<void(const Message&, Completion)>;
+
+// A batch handler: consecutive messages of one lane (a partition, or one key in
+// key ordering), in offset order, at most batch.max.messages. A failure fails
+// the whole batch: it is retried whole, and the policy then applies to each message.
+using BatchHandler = std::function<Status(std::span<const Message>)>;
+
+// Which messages of a partition may run at the same time.
+enum class Ordering {
+  kPartition,  // one at a time, in offset order (default)
+  kKey,        // one at a time per key, in offset order per key; null keys share one lane
+  kUnordered,  // any number at once
+};
+
+// What happens to a message that failed its last attempt.
+enum class FailureAction {
+  kStopPartition,  // the partition stops at it, uncommitted, until reassigned (default)
+  kDeadLetter,     // produce it to dead_letter_topic with error headers, then go on
+  kSkip,           // log it and go on; it counts as done
+  kStopRuntime,    // stop the whole runtime; Wait() returns the failure
+};
+
+struct FailurePolicy {
+  // Attempts in all, the first included (1: no retry). Between attempts the
+  // message's lane (its partition, or its key) waits, so order holds.
+  int max_attempts = 1;
+  // Wait before the second attempt; doubles on each further one, up to
+  // max_backoff, each with +-20% jitter.
+  std::chrono::milliseconds backoff{100};
+  std::chrono::milliseconds max_backoff{10000};
+  FailureAction then = FailureAction::kStopPartition;
+  std::string dead_letter_topic;  // required by kDeadLetter
+};
+
+// One subscribed topic. Set exactly one of handler, async_handler, batch_handler.
 struct TopicHandler {
   std::string topic;
   Handler handler;
+  AsyncHandler async_handler;
+  BatchHandler batch_handler;
+  Ordering ordering = Ordering::kPartition;
+  FailurePolicy on_failure;
 };
 
 enum class RebalanceKind { kAssigned, kRevoked, kLost };
@@ -62,6 +128,9 @@ struct RuntimeConfig {
   std::chrono::milliseconds connect_timeout{10000};
   size_t lane_max_messages = 10000;
   size_t lane_max_bytes = 16 * 1024 * 1024;
+  size_t max_in_flight = 1000;
+  size_t max_ahead = 20000;
+  size_t batch_max_messages = 64;
   Delivery delivery = Delivery::kAtLeastOnce;
 
   // librdkafka properties, passed through as given (e.g. "session.timeout.ms").

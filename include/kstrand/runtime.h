@@ -28,8 +28,11 @@ struct PartitionStats {
   std::chrono::system_clock::time_point assigned_since;
   int64_t committed = -1;      // last committed offset (next to read), -1 if none
   int64_t frontier = -1;       // lowest offset not yet completed, -1 if none seen
-  uint64_t processed = 0;
-  uint64_t failed = 0;
+  uint64_t processed = 0;      // the handler succeeded
+  uint64_t failed = 0;         // failed on the last attempt (then dead-lettered, skipped or stopped)
+  uint64_t retried = 0;        // attempts after a failure
+  uint64_t dead_lettered = 0;
+  uint64_t skipped = 0;        // failed and skipped by policy
   size_t buffered = 0;         // received, waiting for the lane
   size_t in_flight = 0;        // handed to the handler, not completed
   bool paused = false;         // paused by backpressure or a failure
@@ -40,6 +43,10 @@ struct RuntimeStats {
   std::vector<PartitionStats> partitions;  // sorted by topic, partition
   uint64_t processed = 0;   // since start, all partitions ever assigned
   uint64_t failed = 0;
+  uint64_t retried = 0;
+  uint64_t dead_lettered = 0;
+  uint64_t skipped = 0;
+  size_t in_flight = 0;     // now, across partitions (bounded by max.in.flight)
   uint64_t rebalances = 0;
   uint64_t commits = 0;
   uint64_t commit_errors = 0;

@@ -8,12 +8,9 @@
 namespace kstrand::kafka {
 
 namespace {
-// Per-record completion for ProduceAndWait, passed as the message opaque.
-struct DeliveryWaiter {
-  std::promise<rd_kafka_resp_err_t> done;
-};
+// A record's delivery callback, passed as its message opaque.
+using DeliveryCallback = std::function<void(Status)>;
 }  // namespace
-
 
 Result<std::unique_ptr<Producer>> Producer::Create(const Properties& props) {
   std::unique_ptr<Producer> p(new Producer());
@@ -39,7 +36,10 @@ Producer::~Producer() {
 
 void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
   auto* self = static_cast<Producer*>(opaque);
-  if (msg->_private) static_cast<DeliveryWaiter*>(msg->_private)->done.set_value(msg->err);
+  if (msg->_private) {
+    std::unique_ptr<DeliveryCallback> callback(static_cast<DeliveryCallback*>(msg->_private));
+    (*callback)(KafkaStatus(msg->err, std::string("delivery to ") + rd_kafka_topic_name(msg->rkt)));
+  }
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->delivered_.fetch_add(1);
     return;
@@ -61,16 +61,24 @@ Status Producer::Produce(const std::string& topic, std::optional<std::string_vie
   return Enqueue(topic, key, value, headers, partition, nullptr);
 }
 
+Status Producer::ProduceAsync(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
+                              const Headers& headers, std::function<void(Status)> on_delivery) {
+  return Enqueue(topic, key, value, headers, -1, std::move(on_delivery));
+}
+
 Status Producer::ProduceAndWait(const std::string& topic, std::optional<std::string_view> key,
                                 std::string_view value, const Headers& headers) {
-  DeliveryWaiter waiter;
-  auto result = waiter.done.get_future();
-  KSTRAND_RETURN_IF_ERROR(Enqueue(topic, key, value, headers, -1, &waiter));
-  return KafkaStatus(result.get(), "delivery to " + topic);
+  std::promise<Status> delivered;
+  auto result = delivered.get_future();
+  KSTRAND_RETURN_IF_ERROR(
+      Enqueue(topic, key, value, headers, -1, [&delivered](Status st) { delivered.set_value(std::move(st)); }));
+  return result.get();
 }
 
 Status Producer::Enqueue(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
-                         const Headers& headers, int32_t partition, void* waiter) {
+                         const Headers& headers, int32_t partition, std::function<void(Status)> on_delivery) {
+  // Owned by the record from a successful produce until its delivery report.
+  std::unique_ptr<DeliveryCallback> callback(on_delivery ? new DeliveryCallback(std::move(on_delivery)) : nullptr);
   for (;;) {
     rd_kafka_headers_t* hdrs = nullptr;
     if (!headers.empty()) {
@@ -89,8 +97,11 @@ Status Producer::Enqueue(const std::string& topic, std::optional<std::string_vie
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(key_ptr, key_len),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(waiter), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();  // headers now owned by the message
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(callback.get()), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      callback.release();  // headers and callback now belong to the record
+      return Status::Ok();
+    }
     if (hdrs) rd_kafka_headers_destroy(hdrs);
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return KafkaStatus(err, "produce to " + topic);
     // Backpressure from librdkafka's queue: wait for deliveries to free space.

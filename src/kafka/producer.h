@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,10 @@ class Producer {
   // a caller that commits afterwards never commits an unforwarded input.
   Status ProduceAndWait(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
                         const Headers& headers = {});
+  // Like Produce; `on_delivery` runs once with the outcome, on the producer's
+  // poller thread (keep it short), or not at all if this returns an error.
+  Status ProduceAsync(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
+                      const Headers& headers, std::function<void(Status)> on_delivery);
   // Waits until every enqueued record is delivered or failed.
   Status Flush(int timeout_ms);
 
@@ -47,7 +52,7 @@ class Producer {
  private:
   Producer() = default;
   Status Enqueue(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
-                 const Headers& headers, int32_t partition, void* waiter);
+                 const Headers& headers, int32_t partition, std::function<void(Status)> on_delivery);
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque);
 
   // Member order is destruction order: the poller stops before the handle goes.

@@ -70,6 +70,18 @@ const std::array kEntries = {
     Entry{{"lane.max.bytes", "16777216", "bytes buffered per partition before it is paused (resumes at half)"},
           &SetCount<&RuntimeConfig::lane_max_bytes, 1024, size_t{1} << 40>,
           &GetCount<&RuntimeConfig::lane_max_bytes>},
+    Entry{{"max.in.flight", "1000",
+           "messages handed to handlers and not yet completed, across all partitions (bounds async handlers)"},
+          &SetCount<&RuntimeConfig::max_in_flight, 1, 1'000'000>, &GetCount<&RuntimeConfig::max_in_flight>},
+    // The completions above the frontier travel in the commit metadata as a
+    // bitmap at worst: 24000 offsets take 3000 bytes, 4000 in base64, under
+    // Kafka's 4096-byte limit.
+    Entry{{"max.ahead", "20000",
+           "how many offsets past its oldest incomplete message a partition may fetch (key and unordered modes)"},
+          &SetCount<&RuntimeConfig::max_ahead, 1, 24'000>, &GetCount<&RuntimeConfig::max_ahead>},
+    Entry{{"batch.max.messages", "64", "most messages handed to a batch handler at once"},
+          &SetCount<&RuntimeConfig::batch_max_messages, 1, 100'000>,
+          &GetCount<&RuntimeConfig::batch_max_messages>},
     Entry{{"delivery", "at-least-once",
            "at-least-once: commit after processing; at-most-once: commit before processing"},
           &SetDelivery, &GetDelivery},

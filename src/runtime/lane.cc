@@ -2,9 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include <vector>
+#include <algorithm>
+#include <random>
+
+#include "runtime/offset_metadata.h"
 
 namespace kstrand::runtime {
+
+using Clock = std::chrono::steady_clock;
 
 Status InvokeHandler(const Handler& handler, const Message& message) {
   try {
@@ -16,14 +21,465 @@ Status InvokeHandler(const Handler& handler, const Message& message) {
   }
 }
 
-Lane::Lane(TopicPartition tp, Generation generation, const Handler& handler, WorkerPool& pool, LaneLimits limits,
-           std::function<void()> on_room)
+namespace {
+
+Status InvokeBatch(const BatchHandler& handler, std::span<const Message> messages) {
+  try {
+    return handler(messages);
+  } catch (const std::exception& e) {
+    return Status(Errc::kHandlerFailed, std::string("handler threw: ") + e.what());
+  } catch (...) {
+    return Status(Errc::kHandlerFailed, "handler threw a non-standard exception");
+  }
+}
+
+// Exponential backoff before attempt `attempt` + 1, with +-20% jitter so that
+// many keys failing together do not retry in lockstep.
+std::chrono::nanoseconds Backoff(const FailurePolicy& p, int attempt) {
+  double ms = static_cast<double>(p.backoff.count());
+  for (int i = 1; i < attempt && ms < static_cast<double>(p.max_backoff.count()); ++i) ms *= 2;
+  ms = std::min(ms, static_cast<double>(p.max_backoff.count()));
+  thread_local std::minstd_rand rng(std::random_device{}());
+  ms *= std::uniform_real_distribution<double>(0.8, 1.2)(rng);
+  return std::chrono::nanoseconds(static_cast<int64_t>(ms * 1e6));
+}
+
+}  // namespace
+
+// ---- LaneEnv ----
+
+LaneEnv::LaneEnv(size_t workers, size_t max_in_flight, LaneLimits l, std::function<void()> wake_poller)
+    : limits(l), wake_poller_(std::move(wake_poller)), pool_(workers), in_flight_(max_in_flight, pool_) {}
+
+LaneEnv::~LaneEnv() { Close(); }
+
+void LaneEnv::WakePoller() {
+  std::lock_guard lock(mu_);
+  if (wake_poller_) wake_poller_();
+}
+
+void LaneEnv::RequestStop(Status why) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    if (!wake_poller_) return;
+    if (!stop_request_) stop_request_ = std::move(why);
+    wake = wake_poller_;
+  }
+  wake();
+}
+
+std::optional<Status> LaneEnv::stop_request() const {
+  std::lock_guard lock(mu_);
+  return stop_request_;
+}
+
+void LaneEnv::Close() {
+  {
+    std::lock_guard lock(mu_);
+    wake_poller_ = nullptr;
+  }
+  timers_.Stop();
+  pool_.Stop();
+}
+
+// ---- SubLane ----
+
+// One FIFO of a lane whose messages run one after another. Its messages are
+// queued_ until taken into running_ (the in-flight set: the current sync slice,
+// batch, or async message; it stays there across retries). Only the one party
+// running the sub-lane (state kRunning or kAwaiting) touches running_, and it
+// may do so outside the lane's lock; everything else is guarded by lane.mu_.
+class SubLane final : public Task, public std::enable_shared_from_this<SubLane> {
+ public:
+  enum class State {
+    kIdle,      // nothing to do, or nobody will run it
+    kQueued,    // someone will call RunSome: pool, timer (retry), in-flight limit, or held by After()
+    kRunning,   // a worker runs handlers of running_
+    kAwaiting,  // an async completion or dead-letter deliveries are outstanding
+  };
+
+  SubLane(std::shared_ptr<Lane> lane, std::string key) : lane_(std::move(lane)), key_(std::move(key)) {}
+
+  bool RunSome() override;
+  void OnAsyncDone(Status status);
+
+  const std::string& key() const { return key_; }
+
+ private:
+  friend class Lane;
+  enum class Next { kIdle, kMore, kDeadLetter };
+
+  static constexpr size_t kSlice = 64;  // sync messages per RunSome, for fairness between lanes
+
+  // Everything below requires lane_->mu_.
+  // Records the outcome of running_: the first `done` succeeded; `failure`
+  // (if any) is the error of the one after them (of all of them, for a batch).
+  Next FinishLocked(size_t done, std::optional<Status> failure);
+  // After a success, a skip or a dead-letter: go on with what is queued.
+  Next ContinueLocked();
+  // Nothing more runs here: drops running_ (uncommitted) and goes idle.
+  void AbandonLocked();
+  void CompleteLocked(size_t n);  // the first n of running_ are done
+
+  void StartAsync();
+  void SendToDeadLetters(Status error);
+  void Schedule() { lane_->env_->pool().Schedule(shared_from_this()); }
+
+  const std::shared_ptr<Lane> lane_;
+  const std::string key_;  // key ordering: the key ("" also for the null-key lane)
+  State state_ = State::kIdle;
+  std::deque<Message> queued_;
+  std::vector<Message> running_;
+  int attempts_ = 0;     // failed attempts of running_ so far
+  size_t permits_ = 0;   // in-flight permits held for running_
+  Status last_error_;    // for dead-letter headers
+};
+
+namespace {
+
+// The Completion handed to an async handler.
+class AsyncCompletion final : public detail::CompletionTarget {
+ public:
+  explicit AsyncCompletion(std::shared_ptr<SubLane> sub) : sub_(std::move(sub)) {}
+  ~AsyncCompletion() override {
+    if (!done_.load()) sub_->OnAsyncDone(Status(Errc::kHandlerFailed, "completion dropped without being called"));
+  }
+  void Complete(Status status) override {
+    if (done_.exchange(true)) return;  // the first call wins
+    sub_->OnAsyncDone(std::move(status));
+  }
+
+ private:
+  std::shared_ptr<SubLane> sub_;
+  std::atomic<bool> done_{false};
+};
+
+}  // namespace
+
+bool SubLane::RunSome() {
+  Lane& l = *lane_;
+  const TopicSpec& spec = l.spec_;
+  bool wake = false;
+  {
+    std::lock_guard lock(l.mu_);
+    if (l.HaltedLocked()) {
+      AbandonLocked();
+      return false;
+    }
+    if (running_.empty()) {
+      size_t n = spec.async_handler ? 1
+                 : spec.batch_handler ? l.env_->limits.batch_max_messages
+                                      : kSlice;
+      n = std::min(n, queued_.size());
+      for (size_t i = 0; i < n; ++i) {
+        l.buffered_bytes_ -= queued_.front().size();
+        running_.push_back(std::move(queued_.front()));
+        queued_.pop_front();
+      }
+      l.buffered_ -= n;
+      l.in_flight_ += n;
+      wake = l.paused_.load() && !l.stopped_.load() && l.HasRoomLocked();
+    }
+    if (running_.empty()) {
+      state_ = State::kIdle;
+      l.ForgetLocked(this);
+      return false;
+    }
+    if (permits_ == 0) {
+      // A sync slice runs one message at a time: one permit. A batch is in
+      // flight whole.
+      size_t want = spec.batch_handler ? running_.size() : 1;
+      if (!l.env_->in_flight().TryAcquire(want, shared_from_this())) {
+        state_ = State::kQueued;  // the limit schedules us again
+        return false;
+      }
+      permits_ = want;
+    }
+    state_ = spec.async_handler ? State::kAwaiting : State::kRunning;
+  }
+  if (wake) l.env_->WakePoller();
+
+  if (spec.async_handler) {
+    StartAsync();
+    return false;  // the completion schedules what follows
+  }
+  size_t done = 0;
+  std::optional<Status> failure;
+  if (spec.batch_handler) {
+    Status st = InvokeBatch(spec.batch_handler, running_);
+    if (st.ok()) done = running_.size();
+    else failure = std::move(st);
+  } else {
+    for (; done < running_.size(); ++done) {
+      // A revoked partition stops between messages; the rest stay uncommitted.
+      if (l.revoked_.load() && l.drop_buffered_.load()) break;
+      Status st = InvokeHandler(spec.handler, running_[done]);
+      if (!st.ok()) {
+        failure = std::move(st);
+        break;
+      }
+    }
+  }
+  Next next;
+  {
+    std::lock_guard lock(l.mu_);
+    next = FinishLocked(done, std::move(failure));
+  }
+  if (next == Next::kDeadLetter) SendToDeadLetters(last_error_);
+  return next == Next::kMore;
+}
+
+void SubLane::StartAsync() {
+  auto target = std::make_shared<AsyncCompletion>(shared_from_this());
+  try {
+    lane_->spec_.async_handler(running_.front(), Completion(target));
+  } catch (const std::exception& e) {
+    target->Complete(Status(Errc::kHandlerFailed, std::string("handler threw: ") + e.what()));
+  } catch (...) {
+    target->Complete(Status(Errc::kHandlerFailed, "handler threw a non-standard exception"));
+  }
+}
+
+void SubLane::OnAsyncDone(Status status) {
+  Next next;
+  {
+    std::lock_guard lock(lane_->mu_);
+    next = status.ok() ? FinishLocked(1, std::nullopt) : FinishLocked(0, std::move(status));
+  }
+  if (next == Next::kMore) Schedule();
+  if (next == Next::kDeadLetter) SendToDeadLetters(last_error_);
+}
+
+void SubLane::CompleteLocked(size_t n) {
+  Lane& l = *lane_;
+  for (size_t i = 0; i < n; ++i) l.frontier_.Complete(running_[i].offset().value());
+  running_.erase(running_.begin(), running_.begin() + static_cast<std::ptrdiff_t>(n));
+  l.in_flight_ -= n;
+}
+
+SubLane::Next SubLane::FinishLocked(size_t done, std::optional<Status> failure) {
+  Lane& l = *lane_;
+  l.env_->in_flight().Release(permits_);
+  permits_ = 0;
+  CompleteLocked(done);
+  l.processed_.fetch_add(done);
+  if (done > 0) attempts_ = 0;
+  if (l.HaltedLocked()) {
+    AbandonLocked();
+    return Next::kIdle;
+  }
+  if (!failure) return ContinueLocked();
+
+  const FailurePolicy& policy = l.spec_.on_failure;
+  const Message& first = running_.front();
+  const std::string where = l.tp_.ToString() + " offset " + std::to_string(first.offset().value());
+  ++attempts_;
+  if (attempts_ < policy.max_attempts) {
+    l.retried_.fetch_add(1);
+    auto wait = Backoff(policy, attempts_);
+    spdlog::warn("{}: attempt {} of {} failed: {}; retrying in {} ms", where, attempts_, policy.max_attempts,
+                 failure->ToString(), std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+    state_ = State::kQueued;  // order holds: nothing behind it in this sub-lane runs meanwhile
+    l.env_->timers().After(wait, [self = shared_from_this()] { self->Schedule(); });
+    return Next::kIdle;
+  }
+  // Out of attempts: a batch failed as a whole, so the policy applies to all of it.
+  const size_t failed = l.spec_.batch_handler ? running_.size() : 1;
+  l.failed_.fetch_add(failed);
+  attempts_ = 0;
+  switch (policy.then) {
+    case FailureAction::kSkip:
+      spdlog::error("{}: {}; skipped", where, failure->ToString());
+      l.skipped_.fetch_add(failed);
+      CompleteLocked(failed);
+      return ContinueLocked();
+    case FailureAction::kDeadLetter:
+      last_error_ = std::move(*failure);
+      state_ = State::kAwaiting;
+      return Next::kDeadLetter;
+    case FailureAction::kStopRuntime:
+      l.env_->RequestStop(Status(Errc::kHandlerFailed, where + ": " + failure->ToString()));
+      [[fallthrough]];
+    case FailureAction::kStopPartition:
+      // The failed message is never completed, so the frontier never passes it.
+      spdlog::error("{}: {}; partition stopped, offset not committed", where, failure->ToString());
+      l.stopped_ = true;
+      l.DropQueuedLocked();
+      AbandonLocked();
+      return Next::kIdle;
+  }
+  return Next::kIdle;
+}
+
+SubLane::Next SubLane::ContinueLocked() {
+  if (!running_.empty() || !queued_.empty()) {
+    state_ = State::kQueued;
+    return Next::kMore;
+  }
+  state_ = State::kIdle;
+  lane_->ForgetLocked(this);
+  return Next::kIdle;
+}
+
+void SubLane::AbandonLocked() {
+  Lane& l = *lane_;
+  if (permits_ > 0) l.env_->in_flight().Release(permits_);
+  permits_ = 0;
+  l.in_flight_ -= running_.size();
+  running_.clear();
+  l.buffered_ -= queued_.size();
+  for (const Message& m : queued_) l.buffered_bytes_ -= m.size();
+  queued_.clear();
+  state_ = State::kIdle;
+  l.ForgetLocked(this);
+}
+
+void SubLane::SendToDeadLetters(Status error) {
+  // running_ is ours (state kAwaiting): read it outside the lock, because
+  // Produce may wait for room in the producer's queue.
+  Lane& l = *lane_;
+  const FailurePolicy& policy = l.spec_.on_failure;
+  const size_t n = l.spec_.batch_handler ? running_.size() : 1;
+  struct Pending {
+    std::atomic<size_t> left;
+    std::mutex mu;
+    Status first_error;  // guarded by mu
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->left = n;
+  auto self = shared_from_this();
+  auto on_delivery = [self, pending, n](Status st) {
+    if (!st.ok()) {
+      std::lock_guard lock(pending->mu);
+      if (pending->first_error.ok()) pending->first_error = std::move(st);
+    }
+    if (pending->left.fetch_sub(1) != 1) return;
+    Next next = Next::kIdle;
+    {
+      Lane& lane = *self->lane_;
+      std::lock_guard lock(lane.mu_);
+      std::lock_guard plock(pending->mu);
+      if (lane.HaltedLocked()) {
+        self->AbandonLocked();
+      } else if (pending->first_error.ok()) {
+        lane.dead_lettered_.fetch_add(n);
+        self->CompleteLocked(n);
+        next = self->ContinueLocked();
+      } else {
+        // Not in the dead-letter topic, so it must not count as done.
+        spdlog::error("{} offset {}: dead-lettering failed: {}; partition stopped, offset not committed",
+                      lane.tp_.ToString(), self->running_.front().offset().value(), pending->first_error.ToString());
+        lane.stopped_ = true;
+        lane.DropQueuedLocked();
+        self->AbandonLocked();
+      }
+    }
+    if (next == Next::kMore) self->Schedule();
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const Message& m = running_[i];
+    kafka::Producer::Headers headers;
+    for (auto& [name, value] : m.headers()) headers.emplace_back(name, value);
+    headers.emplace_back("kstrand-source-topic", m.topic());
+    headers.emplace_back("kstrand-source-partition", std::to_string(m.partition().value()));
+    headers.emplace_back("kstrand-source-offset", std::to_string(m.offset().value()));
+    headers.emplace_back("kstrand-error", error.ToString());
+    headers.emplace_back("kstrand-attempts", std::to_string(policy.max_attempts));
+    spdlog::warn("{} offset {}: {}; sending to dead-letter topic {}", l.tp_.ToString(), m.offset().value(),
+                 error.ToString(), policy.dead_letter_topic);
+    Status st = l.env_->dead_letters
+                    ? l.env_->dead_letters->ProduceAsync(policy.dead_letter_topic, m.key(), m.value(), headers,
+                                                         on_delivery)
+                    : Status(Errc::kInvalidArgument, "no dead-letter producer");
+    if (!st.ok()) on_delivery(st);
+  }
+}
+
+// ---- Lane ----
+
+Lane::Lane(TopicPartition tp, Generation generation, const TopicSpec& spec, std::shared_ptr<LaneEnv> env,
+           std::vector<int64_t> already_done)
     : tp_(std::move(tp)),
       generation_(generation),
-      handler_(handler),
-      pool_(pool),
-      limits_(limits),
-      on_room_(std::move(on_room)) {}
+      spec_(spec),
+      env_(std::move(env)),
+      already_done_(std::move(already_done)) {}
+
+Lane::~Lane() = default;
+
+void Lane::After(const std::shared_ptr<Lane>& predecessor) {
+  std::lock_guard plock(predecessor->mu_);  // lock order: predecessor before successor
+  if (predecessor->in_flight_ == 0) return;
+  {
+    std::lock_guard lock(mu_);
+    predecessor_ = predecessor;
+  }
+  predecessor->on_idle_ = [weak = weak_from_this()] {
+    if (auto successor = weak.lock()) successor->ReleaseHeld();
+  };
+}
+
+void Lane::ReleaseHeld() {
+  std::vector<std::shared_ptr<SubLane>> held;
+  {
+    std::lock_guard lock(mu_);
+    predecessor_.reset();
+    held.swap(held_);
+  }
+  for (auto& sub : held) env_->pool().Schedule(std::move(sub));
+}
+
+SubLane* Lane::SubLaneFor(const Message& m) {
+  auto make = [&](std::string key) {
+    auto sub = std::make_shared<SubLane>(shared_from_this(), std::move(key));
+    SubLane* raw = sub.get();
+    live_.emplace(raw, std::move(sub));
+    return raw;
+  };
+  switch (spec_.ordering) {
+    case Ordering::kPartition:
+      if (!partition_lane_) partition_lane_ = make("");
+      return partition_lane_;
+    case Ordering::kKey: {
+      auto key = m.key();
+      if (!key) {
+        if (!null_key_lane_) null_key_lane_ = make("");
+        return null_key_lane_;
+      }
+      auto it = key_lanes_.find(std::string(*key));
+      if (it != key_lanes_.end()) return it->second;
+      SubLane* sub = make(std::string(*key));
+      key_lanes_.emplace(sub->key(), sub);
+      return sub;
+    }
+    case Ordering::kUnordered:
+      return make("");
+  }
+  return nullptr;
+}
+
+void Lane::ForgetLocked(SubLane* sub) {
+  if (partition_lane_ == sub) {
+    partition_lane_ = nullptr;
+  } else if (null_key_lane_ == sub) {
+    null_key_lane_ = nullptr;
+  } else if (spec_.ordering == Ordering::kKey) {
+    auto it = key_lanes_.find(sub->key());
+    if (it != key_lanes_.end() && it->second == sub) key_lanes_.erase(it);
+  }
+  NotifyIdleLocked();
+  live_.erase(sub);  // may destroy `sub`: last
+}
+
+void Lane::NotifyIdleLocked() {
+  idle_cv_.notify_all();
+  if (on_idle_ && in_flight_ == 0 && HaltedLocked()) {
+    auto wake_successor = std::move(on_idle_);
+    on_idle_ = nullptr;
+    wake_successor();
+  }
+}
 
 bool Lane::Push(Message message) {
   std::vector<Message> one;
@@ -32,7 +488,7 @@ bool Lane::Push(Message message) {
 }
 
 bool Lane::Push(std::vector<Message>& messages) {
-  bool schedule = false;
+  std::vector<std::shared_ptr<SubLane>> schedule;
   {
     std::lock_guard lock(mu_);
     if (revoked_.load() || stopped_.load()) {
@@ -40,14 +496,28 @@ bool Lane::Push(std::vector<Message>& messages) {
       return false;
     }
     for (Message& m : messages) {
-      frontier_.Track(m.offset().value());
+      const int64_t offset = m.offset().value();
+      frontier_.Track(offset);
+      // Completed by a previous owner (commit metadata): skip it.
+      while (already_done_next_ < already_done_.size() && already_done_[already_done_next_] < offset) {
+        ++already_done_next_;
+      }
+      if (already_done_next_ < already_done_.size() && already_done_[already_done_next_] == offset) {
+        frontier_.Complete(offset);
+        continue;
+      }
+      SubLane* sub = SubLaneFor(m);
       buffered_bytes_ += m.size();
-      buffered_.push_back(std::move(m));
+      ++buffered_;
+      sub->queued_.push_back(std::move(m));
+      if (sub->state_ == SubLane::State::kIdle) {
+        sub->state_ = SubLane::State::kQueued;
+        (predecessor_ ? held_ : schedule).push_back(live_.at(sub));
+      }
     }
-    if (!scheduled_ && !buffered_.empty()) scheduled_ = schedule = true;
   }
   messages.clear();
-  if (schedule) pool_.Schedule(shared_from_this());
+  for (auto& sub : schedule) env_->pool().Schedule(std::move(sub));
   return true;
 }
 
@@ -65,34 +535,68 @@ bool Lane::Full() const {
 }
 
 bool Lane::FullLocked() const {
-  return buffered_.size() >= limits_.max_messages || buffered_bytes_ >= limits_.max_bytes;
+  return buffered_ >= env_->limits.max_messages || buffered_bytes_ >= env_->limits.max_bytes ||
+         frontier_.span() >= static_cast<int64_t>(env_->limits.max_ahead);
 }
 
 bool Lane::HasRoom() const {
   std::lock_guard lock(mu_);
-  return buffered_.size() <= limits_.max_messages / 2 && buffered_bytes_ <= limits_.max_bytes / 2;
+  return HasRoomLocked();
+}
+
+bool Lane::HasRoomLocked() const {
+  const LaneLimits& l = env_->limits;
+  return buffered_ <= l.max_messages / 2 && buffered_bytes_ <= l.max_bytes / 2 &&
+         frontier_.span() <= static_cast<int64_t>(l.max_ahead / 2);
+}
+
+void Lane::DropQueuedLocked() {
+  // Sub-lanes that are running finish their current step and then see the
+  // lane halted; the others are dropped here with their messages.
+  std::vector<SubLane*> waiting;
+  for (auto& [raw, sub] : live_) {
+    if (sub->state_ == SubLane::State::kRunning || sub->state_ == SubLane::State::kAwaiting) {
+      buffered_ -= sub->queued_.size();
+      for (const Message& m : sub->queued_) buffered_bytes_ -= m.size();
+      sub->queued_.clear();
+    } else {
+      waiting.push_back(sub.get());
+    }
+  }
+  held_.clear();
+  for (SubLane* sub : waiting) sub->AbandonLocked();
 }
 
 void Lane::Revoke(bool drop_buffered) {
   std::lock_guard lock(mu_);
   drop_buffered_ = drop_buffered;
   revoked_ = true;
-  if (drop_buffered) {
-    buffered_.clear();  // their offsets stay pending: the frontier stops at the first of them
-    buffered_bytes_ = 0;
-  }
+  if (drop_buffered) DropQueuedLocked();  // their offsets stay pending: the frontier stops at the first
+  NotifyIdleLocked();
 }
 
-bool Lane::WaitIdle(std::chrono::steady_clock::time_point deadline) {
+bool Lane::WaitIdle(Clock::time_point deadline) {
   std::unique_lock lock(mu_);
   return idle_cv_.wait_until(lock, deadline, [&] {
-    return in_flight_ == 0 && (drop_buffered_.load() || stopped_.load() || buffered_.empty());
+    return in_flight_ == 0 && (drop_buffered_.load() || stopped_.load() || buffered_ == 0);
   });
 }
 
-std::optional<int64_t> Lane::Committable() const {
+bool Lane::Idle() const {
   std::lock_guard lock(mu_);
-  return frontier_.Committable();
+  return in_flight_ == 0 && (HaltedLocked() || buffered_ == 0);
+}
+
+std::optional<Lane::Commit> Lane::Committable() const {
+  std::optional<int64_t> offset;
+  std::vector<int64_t> above;
+  {
+    std::lock_guard lock(mu_);
+    offset = frontier_.Committable();
+    if (!offset) return std::nullopt;
+    above = frontier_.CompletedAbove();
+  }
+  return Commit{*offset, EncodeCompletions(*offset, above)};
 }
 
 void Lane::Committed(int64_t offset) {
@@ -109,66 +613,16 @@ PartitionStats Lane::Snapshot() const {
   s.committed = committed_.load();
   s.processed = processed_.load();
   s.failed = failed_.load();
+  s.retried = retried_.load();
+  s.dead_lettered = dead_lettered_.load();
+  s.skipped = skipped_.load();
   s.paused = paused_.load();
   s.stopped = stopped_.load();
   std::lock_guard lock(mu_);
   s.frontier = frontier_.Committable().value_or(-1);
-  s.buffered = buffered_.size();
+  s.buffered = buffered_;
   s.in_flight = in_flight_;
   return s;
-}
-
-bool Lane::RunSome() {
-  // slice_ and done_offsets_ belong to the one worker running this lane: a lane
-  // is scheduled at most once at a time, until scheduled_ is cleared below.
-  bool wake_poller = false;
-  {
-    std::lock_guard lock(mu_);
-    size_t n = std::min(kSlice, buffered_.size());
-    for (size_t i = 0; i < n; ++i) {
-      buffered_bytes_ -= buffered_.front().size();
-      slice_.push_back(std::move(buffered_.front()));
-      buffered_.pop_front();
-    }
-    in_flight_ = n;
-    wake_poller = paused_.load() && !stopped_.load() && buffered_.size() <= limits_.max_messages / 2 &&
-                  buffered_bytes_ <= limits_.max_bytes / 2;
-  }
-  if (wake_poller && on_room_) on_room_();
-
-  std::optional<Status> failure;
-  int64_t failed_offset = -1;
-  for (const Message& m : slice_) {
-    // A revoked partition stops between messages; the rest stay uncommitted.
-    if (revoked_.load() && drop_buffered_.load()) break;
-    Status st = InvokeHandler(handler_, m);
-    if (!st.ok()) {
-      failure = std::move(st);
-      failed_offset = m.offset().value();
-      break;
-    }
-    done_offsets_.push_back(m.offset().value());
-  }
-  slice_.clear();  // frees the messages outside the lock
-
-  std::lock_guard lock(mu_);
-  for (int64_t offset : done_offsets_) frontier_.Complete(offset);
-  processed_.fetch_add(done_offsets_.size());
-  done_offsets_.clear();
-  if (failure) {
-    // The failed message is never completed, so the frontier can never pass it.
-    stopped_ = true;
-    failed_.fetch_add(1);
-    buffered_.clear();
-    buffered_bytes_ = 0;
-    spdlog::error("{} offset {}: {}; partition stopped, offset not committed", tp_.ToString(), failed_offset,
-                  failure->ToString());
-  }
-  in_flight_ = 0;
-  bool more = !buffered_.empty() && !stopped_.load() && !(revoked_.load() && drop_buffered_.load());
-  if (!more) scheduled_ = false;
-  idle_cv_.notify_all();
-  return more;
 }
 
 }  // namespace kstrand::runtime

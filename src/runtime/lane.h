@@ -1,14 +1,27 @@
-// Lane: the ordered FIFO of one assigned partition, run serially on the worker
-// pool (the C++ form of "a goroutine per partition", without a thread each).
+// Lane: one assigned partition. It owns the partition's offset frontier and
+// feeds its messages to handlers on the worker pool through sub-lanes:
+//
+//   ordering   sub-lanes                      runs at once
+//   partition  one                            one message of the partition
+//   key        one per key (null keys share)  one message per key
+//   unordered  one per message                any
+//
+// A sub-lane is a FIFO run serially (the C++ form of "a goroutine per
+// partition", without a thread each). Completions may arrive in any order; the
+// frontier commits only below the first incomplete offset, and the completed
+// offsets above it travel in the commit metadata (offset_metadata.h), so a new
+// owner skips them.
 //
 // Threads: Push/Revoke/SetPaused/WaitIdle/Committable are called by the poll
-// thread; RunSome by one worker at a time; Snapshot by anyone. All shared state
-// is guarded by mu_ or atomic.
+// thread; sub-lanes run on workers, completions arrive on any thread; Snapshot
+// from anyone. All shared state is guarded by mu_ or atomic.
 //
-// Lifetime: the Runtime holds a lane in its assignment map while the partition
-// is assigned to this Generation; the pool may still hold a reference for a
-// moment after removal. A removed lane can never commit: commits are built
-// only from lanes in the map (fencing by assignment generation).
+// Fencing: the Runtime holds a lane in its assignment map while the partition
+// is assigned under this Generation, and builds commits only from lanes in the
+// map; a revoked lane is never committed from, whatever completes in it later.
+// A lane created for a partition that comes back while the previous lane still
+// has work in flight (a revoke that timed out) waits for that work first
+// (`predecessor`), so one key never runs twice at once in this process.
 #pragma once
 
 #include <atomic>
@@ -19,95 +32,169 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "kafka/producer.h"
 #include "kstrand/config.h"
 #include "kstrand/runtime.h"
 #include "runtime/offset_frontier.h"
+#include "runtime/timer_queue.h"
 #include "runtime/worker_pool.h"
 
 namespace kstrand::runtime {
 
 struct LaneLimits {
-  size_t max_messages = 10000;  // pause the partition at or above this
+  size_t max_messages = 10000;  // buffered per partition: pause at or above this
   size_t max_bytes = 16 << 20;
+  size_t max_ahead = 20000;     // offsets fetched past the frontier: pause at or above this
+  size_t batch_max_messages = 64;
 };
 
-class Lane final : public Task, public std::enable_shared_from_this<Lane> {
+// What the lanes of one Runtime share. Outlives the Runtime while a late
+// completion still references it; Close() cuts the lanes off from the Runtime.
+class LaneEnv {
  public:
-  // `handler` must outlive the lane. `on_room` is called from a worker when a
-  // paused lane drained below its low watermark (half its limits).
-  Lane(TopicPartition tp, Generation generation, const Handler& handler, WorkerPool& pool, LaneLimits limits,
-       std::function<void()> on_room);
+  LaneEnv(size_t workers, size_t max_in_flight, LaneLimits limits, std::function<void()> wake_poller);
+  ~LaneEnv();
+
+  WorkerPool& pool() { return pool_; }
+  InFlightLimit& in_flight() { return in_flight_; }
+  TimerQueue& timers() { return timers_; }
+  const LaneLimits limits;
+  // Dead-letter producer, set before any lane exists; null if no topic uses one.
+  std::unique_ptr<kafka::Producer> dead_letters;
+
+  // Asks the poll thread to look at pauses (a paused lane has room again).
+  void WakePoller();
+  // A kStopRuntime failure: the poll thread stops the runtime with `why`.
+  void RequestStop(Status why);
+  std::optional<Status> stop_request() const;
+  // Stops the threads (never from a task or callback); WakePoller and
+  // RequestStop do nothing afterwards.
+  void Close();
+
+ private:
+  mutable std::mutex mu_;
+  std::function<void()> wake_poller_;  // guarded by mu_; empty once closed
+  std::optional<Status> stop_request_;  // guarded by mu_
+  WorkerPool pool_;
+  InFlightLimit in_flight_{1, pool_};
+  TimerQueue timers_;
+};
+
+// A topic's handler and policies, shared by its lanes; read-only once running.
+struct TopicSpec {
+  std::string topic;
+  Handler handler;
+  AsyncHandler async_handler;
+  BatchHandler batch_handler;
+  Ordering ordering = Ordering::kPartition;
+  FailurePolicy on_failure;
+};
+
+class SubLane;
+
+class Lane final : public std::enable_shared_from_this<Lane> {
+ public:
+  // `already_done`: offsets a previous owner completed above the committed
+  // offset (from the commit metadata); they are skipped when they arrive.
+  Lane(TopicPartition tp, Generation generation, const TopicSpec& spec, std::shared_ptr<LaneEnv> env,
+       std::vector<int64_t> already_done = {});
+  ~Lane();
 
   const TopicPartition& partition() const { return tp_; }
   Generation generation() const { return generation_; }
+  // Holds this lane's handlers back until `predecessor` (the same partition's
+  // previous lane, revoked with work still in flight) is idle. Call before Push.
+  void After(const std::shared_ptr<Lane>& predecessor);
 
-  // Queues a message and schedules the lane. Returns false (and drops the
-  // message) once the lane was revoked or stopped by a failure.
-  bool Push(Message message);
-  // The same for a run of messages in offset order, under one lock; `messages`
-  // is left empty (refused messages are dropped).
+  // Queues messages (in offset order) and schedules their sub-lanes; `messages`
+  // is left empty. Returns false, dropping them, once revoked or stopped.
   bool Push(std::vector<Message>& messages);
-  // At or above the high watermark: the poll thread should pause the partition.
+  bool Push(Message message);
+  // At or above a bound (messages, bytes, offsets ahead): pause the partition.
   bool Full() const;
-  // Below the low watermark: a paused partition may resume.
+  // Below half of every bound: a paused partition may resume.
   bool HasRoom() const;
   bool stopped() const { return stopped_.load(); }
   bool paused() const { return paused_.load(); }
   void SetPaused(bool paused) { paused_.store(paused); }
-  // If the lane is not paused and is stopped or Full(), marks it paused and
-  // returns true: the poll thread then pauses the partition. Checked and marked
-  // under the lane's lock, so a worker draining it meanwhile always sees the
-  // mark and calls on_room once it has room.
+  // If not paused and stopped or Full(), marks the lane paused and returns
+  // true: the poll thread then pauses the partition. Checked and marked under
+  // the lock, so a sub-lane draining meanwhile sees the mark and wakes the poller.
   bool TryPause();
 
   // Stop feeding. With drop_buffered, queued messages are discarded (they stay
-  // uncommitted and will be read again by the next owner) and the in-flight
-  // slice stops at its next message; without it, queued messages still run.
+  // uncommitted and are read again by the next owner), a sub-lane waiting to
+  // retry gives up, and a running sync slice stops at its next message;
+  // without it, everything queued still runs (at-most-once).
   void Revoke(bool drop_buffered);
-  // Waits until nothing runs (and, without drop, nothing is queued). False on timeout.
+  // Waits until nothing is in flight (and, without drop, nothing queued).
   bool WaitIdle(std::chrono::steady_clock::time_point deadline);
+  bool Idle() const;
 
-  std::optional<int64_t> Committable() const;
+  struct Commit {
+    int64_t offset;
+    std::string metadata;  // completed offsets above `offset`
+  };
+  std::optional<Commit> Committable() const;
   // Records a successful commit (for stats and to skip redundant commits).
   void Committed(int64_t offset);
   int64_t committed() const { return committed_.load(); }
 
   PartitionStats Snapshot() const;
 
-  bool RunSome() override;
-
  private:
-  static constexpr size_t kSlice = 64;  // messages per RunSome, for fairness
+  friend class SubLane;
 
-  bool FullLocked() const;  // requires mu_
+  bool FullLocked() const;     // requires mu_
+  bool HasRoomLocked() const;  // requires mu_
+  bool HaltedLocked() const { return stopped_.load() || (revoked_.load() && drop_buffered_.load()); }
+  SubLane* SubLaneFor(const Message& m);  // requires mu_; creates it if needed
+  void ReleaseHeld();  // the predecessor went idle
+  // Drops every queued message and every sub-lane not running; requires mu_.
+  void DropQueuedLocked();
+  // A sub-lane went idle and empty; forgets it. Requires mu_.
+  void ForgetLocked(SubLane* sub);
+  // Wakes WaitIdle, and a successor lane once this one is idle. Requires mu_.
+  void NotifyIdleLocked();
 
   const TopicPartition tp_;
   const Generation generation_;
-  const Handler& handler_;
-  WorkerPool& pool_;
-  const LaneLimits limits_;
-  const std::function<void()> on_room_;
+  const TopicSpec& spec_;
+  const std::shared_ptr<LaneEnv> env_;
   const std::chrono::system_clock::time_point assigned_since_ = std::chrono::system_clock::now();
 
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
-  std::deque<Message> buffered_;  // guarded by mu_
-  size_t buffered_bytes_ = 0;     // guarded by mu_
-  OffsetFrontier frontier_;       // guarded by mu_
-  size_t in_flight_ = 0;          // guarded by mu_
-  bool scheduled_ = false;        // guarded by mu_: queued in or running on the pool
-  std::vector<Message> slice_;          // RunSome only (one worker at a time): the messages taken
-  std::vector<int64_t> done_offsets_;  // RunSome only: offsets of the slice's completed messages
+  OffsetFrontier frontier_;                                     // guarded by mu_
+  // Every sub-lane with work holds its place in live_ (the owning reference;
+  // a sub-lane holds its Lane, and leaves live_ once idle and empty). The
+  // others index into it.
+  std::unordered_map<const SubLane*, std::shared_ptr<SubLane>> live_;  // guarded by mu_
+  SubLane* partition_lane_ = nullptr;                                  // guarded by mu_: partition ordering
+  SubLane* null_key_lane_ = nullptr;                                   // guarded by mu_: key ordering
+  std::unordered_map<std::string, SubLane*> key_lanes_;               // guarded by mu_: key ordering
+  size_t buffered_ = 0;                                         // guarded by mu_: queued, not started
+  size_t buffered_bytes_ = 0;                                   // guarded by mu_
+  size_t in_flight_ = 0;                                        // guarded by mu_: taken by a sub-lane, not done
+  std::vector<int64_t> already_done_;                           // guarded by mu_: ascending
+  size_t already_done_next_ = 0;                                // guarded by mu_
+  std::shared_ptr<Lane> predecessor_;                           // guarded by mu_: until it is idle
+  std::vector<std::shared_ptr<SubLane>> held_;                  // guarded by mu_: wait for predecessor_
+  std::function<void()> on_idle_;                               // guarded by mu_: set by a successor
 
   std::atomic<bool> drop_buffered_{false};  // set before revoked_
   std::atomic<bool> revoked_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> paused_{false};
   std::atomic<int64_t> committed_{-1};
-  std::atomic<uint64_t> processed_{0};
-  std::atomic<uint64_t> failed_{0};
+  // processed: handler succeeded; failed: last attempt failed (then dead-lettered,
+  // skipped or stopped); retried: attempts after a failure.
+  std::atomic<uint64_t> processed_{0}, failed_{0}, retried_{0}, dead_lettered_{0}, skipped_{0};
 };
 
 // Runs the handler, turning exceptions into a failed Status: no exception may

@@ -28,4 +28,13 @@ std::optional<int64_t> OffsetFrontier::Committable() const {
   return window_.empty() ? next_ : window_.front().offset;
 }
 
+std::vector<int64_t> OffsetFrontier::CompletedAbove() const {
+  std::vector<int64_t> out;
+  out.reserve(window_.size() - pending_);
+  for (const Entry& e : window_) {
+    if (e.done) out.push_back(e.offset);
+  }
+  return out;
+}
+
 }  // namespace kstrand::runtime

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <vector>
 
 namespace kstrand::runtime {
 
@@ -26,6 +27,11 @@ class OffsetFrontier {
   std::optional<int64_t> Committable() const;
   // Tracked offsets not yet completed.
   size_t pending() const { return pending_; }
+  // Offsets from the frontier to the last tracked one (what the commit
+  // metadata must describe); 0 when everything tracked is complete.
+  int64_t span() const { return window_.empty() ? 0 : next_ - window_.front().offset; }
+  // The completed offsets above the frontier, ascending.
+  std::vector<int64_t> CompletedAbove() const;
 
  private:
   struct Entry {

@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -18,13 +20,14 @@
 #include "kafka/client.h"
 #include "kafka/error.h"
 #include "runtime/lane.h"
+#include "runtime/offset_metadata.h"
 #include "runtime/parse.h"
-#include "runtime/worker_pool.h"
 
 namespace kstrand {
 
 using runtime::Lane;
-using runtime::WorkerPool;
+using runtime::LaneEnv;
+using runtime::TopicSpec;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -37,6 +40,8 @@ constexpr int kCommitTimeoutMs = 10000;  // bound on a synchronous commit (revok
 // join phase, session.timeout.ms - 1000 ms); retrying past that window gets the
 // member evicted, and then every partition it had is lost uncommitted.
 constexpr int kRevokeCommitRetryMs = 1000;
+// Bound on reading the committed offsets (and their metadata) of an assignment.
+constexpr int kCommittedFetchTimeoutMs = 5000;
 
 std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
   std::vector<TopicPartition> out;
@@ -50,7 +55,9 @@ std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list
 class Runtime::Impl {
  public:
   explicit Impl(RuntimeConfig c) : config(std::move(c)) {
-    for (const auto& t : config.topics) handlers.emplace(t.topic, t.handler);
+    for (const auto& t : config.topics) {
+      specs.emplace(t.topic, TopicSpec{t.topic, t.handler, t.async_handler, t.batch_handler, t.ordering, t.on_failure});
+    }
   }
   ~Impl() { Stop(); }
 
@@ -91,17 +98,25 @@ class Runtime::Impl {
                        void* opaque) noexcept;
   static void ErrorCb(rd_kafka_t*, int err, const char* reason, void* opaque) noexcept;
 
-  std::unordered_map<std::string, Handler> handlers;  // by topic; read-only after construction
+  // By topic; read-only after construction. Lanes refer to these (node-based
+  // map: stable addresses), so every lane is gone or closed before the Impl.
+  std::unordered_map<std::string, TopicSpec> specs;
+  // Reads the committed offsets of newly assigned partitions, with the
+  // completions above them a previous owner left in the commit metadata.
+  std::map<TopicPartition, std::vector<int64_t>> ReadCommitted(rd_kafka_topic_partition_list_t* partitions);
 
   // Member order is destruction order. The poll thread is joined (Stop) before
-  // anything below it goes; lanes hold references to the pool and handlers.
+  // anything below it goes.
   kafka::ClientPtr consumer;
   kafka::QueuePtr queue;  // the consumer queue: messages, rebalances, commit results
-  std::unique_ptr<WorkerPool> pool;
+  std::shared_ptr<LaneEnv> env;  // workers, in-flight limit, timers, dead-letter producer
 
   // Written only by the poll thread; lanes_mu_ lets other threads read it.
   mutable std::mutex lanes_mu;
   std::map<TopicPartition, std::shared_ptr<Lane>> lanes;
+  // Poll thread only: revoked lanes whose work was still in flight when their
+  // revoke timed out; a new lane for the partition waits for it (Lane::After).
+  std::map<TopicPartition, std::weak_ptr<Lane>> retired;
   uint64_t next_generation = 1;  // poll thread only
   // Poll thread only. Inside rd_kafka_consumer_close() librdkafka treats the
   // first assignment call as "unassign everything" and may then terminate the
@@ -117,7 +132,8 @@ class Runtime::Impl {
   std::atomic<bool> stop_requested{false};
   Status fatal_status;  // poll thread only: set by a fatal client error
   bool async_commit_pending = false;  // poll thread only: an async commit awaits its result
-  std::atomic<uint64_t> retired_processed{0}, retired_failed{0};
+  std::atomic<uint64_t> retired_processed{0}, retired_failed{0}, retired_retried{0}, retired_dead_lettered{0},
+      retired_skipped{0};
   std::atomic<uint64_t> rebalances{0}, commits{0}, commit_errors{0};
 
   std::mutex state_mu;
@@ -162,9 +178,18 @@ Status Runtime::Impl::Start() {
   KSTRAND_RETURN_IF_ERROR(kafka::WaitForBrokers(consumer.get(), config.brokers, connect_ms));
   auto topics = kafka::DescribeTopics(consumer.get(), connect_ms);
   if (!topics.ok()) return topics.status();
+  auto exists = [&](const std::string& name) {
+    return std::any_of(topics->begin(), topics->end(), [&](const auto& i) { return i.name == name; });
+  };
+  bool dead_letters = false;
   for (const auto& t : config.topics) {
-    bool exists = std::any_of(topics->begin(), topics->end(), [&](const auto& i) { return i.name == t.topic; });
-    if (!exists) return Status(Errc::kNotFound, "topic " + t.topic + " does not exist at " + config.brokers);
+    if (!exists(t.topic)) return Status(Errc::kNotFound, "topic " + t.topic + " does not exist at " + config.brokers);
+    if (t.on_failure.then != FailureAction::kDeadLetter) continue;
+    if (!exists(t.on_failure.dead_letter_topic)) {
+      return Status(Errc::kNotFound, "dead-letter topic " + t.on_failure.dead_letter_topic + " (for " + t.topic +
+                                         ") does not exist at " + config.brokers);
+    }
+    dead_letters = true;
   }
 
   rd_kafka_poll_set_consumer(consumer.get());
@@ -175,7 +200,20 @@ Status Runtime::Impl::Start() {
   }
   KSTRAND_RETURN_IF_ERROR(kafka::KafkaStatus(rd_kafka_subscribe(consumer.get(), subscription.get()), "subscribe"));
 
-  pool = std::make_unique<WorkerPool>(config.workers);
+  runtime::LaneLimits limits{config.lane_max_messages, config.lane_max_bytes, config.max_ahead,
+                             config.batch_max_messages};
+  env = std::make_shared<LaneEnv>(config.workers, config.max_in_flight, limits,
+                                  [q = queue.get()] { rd_kafka_queue_yield(q); });
+  if (dead_letters) {
+    // Only what reaching the brokers takes: the rest of `kafka` is for the consumer.
+    kafka::Properties props{{"bootstrap.servers", config.brokers}, {"client.id", config.name + "-dead-letters"}};
+    for (const auto& [k, v] : config.kafka) {
+      if (k.starts_with("security.") || k.starts_with("sasl.") || k.starts_with("ssl.")) props[k] = v;
+    }
+    auto producer = kafka::Producer::Create(props);
+    if (!producer.ok()) return producer.status();
+    env->dead_letters = std::move(producer.value());
+  }
   running = true;
   poll_thread = std::thread([this] { PollLoop(); });
   return Status::Ok();
@@ -192,6 +230,11 @@ void Runtime::Impl::PollLoop() {
     if (n == 0) n = rd_kafka_consume_batch_queue(queue.get(), kPollTimeoutMs, batch.data(), 1);
     if (n > 0) Dispatch(batch.data(), n);
     ApplyBackpressure();
+    if (auto why = env->stop_request()) {
+      // A handler failure under FailureAction::kStopRuntime; Wait() reports it.
+      if (fatal_status.ok()) fatal_status = std::move(*why);
+      break;
+    }
     if (Clock::now() >= next_commit) {
       std::vector<std::shared_ptr<Lane>> all;
       {
@@ -299,10 +342,17 @@ void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr
   if (config.delivery == Delivery::kAtMostOnce) return;  // committed before processing
   kafka::TopicPartitionListPtr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(which.size())));
   for (const auto& lane : which) {
-    auto frontier = lane->Committable();
-    if (!frontier || *frontier <= lane->committed()) continue;
+    auto commit = lane->Committable();
+    if (!commit || (commit->offset <= lane->committed() && commit->metadata.empty())) continue;
     const auto& tp = lane->partition();
-    rd_kafka_topic_partition_list_add(offsets.get(), tp.topic.c_str(), tp.partition.value())->offset = *frontier;
+    auto* e = rd_kafka_topic_partition_list_add(offsets.get(), tp.topic.c_str(), tp.partition.value());
+    e->offset = commit->offset;
+    if (!commit->metadata.empty()) {
+      // Freed with the list (librdkafka frees metadata with free()).
+      e->metadata = std::malloc(commit->metadata.size());
+      std::memcpy(e->metadata, commit->metadata.data(), commit->metadata.size());
+      e->metadata_size = commit->metadata.size();
+    }
   }
   if (offsets->cnt == 0) return;
   if (!sync) {
@@ -366,16 +416,49 @@ void Runtime::Impl::Drain(const std::vector<std::shared_ptr<Lane>>& which, std::
   }
 }
 
+std::map<TopicPartition, std::vector<int64_t>> Runtime::Impl::ReadCommitted(
+    rd_kafka_topic_partition_list_t* partitions) {
+  std::map<TopicPartition, std::vector<int64_t>> done;
+  if (closing) return done;
+  // Sets each partition's offset to the committed one, so librdkafka starts
+  // there without fetching it again. On failure the offsets stay unset and
+  // librdkafka fetches them itself; only the skipping is lost (at-least-once).
+  if (rd_kafka_resp_err_t err = rd_kafka_committed(consumer.get(), partitions, kCommittedFetchTimeoutMs)) {
+    spdlog::warn("{}: reading committed offsets: {}; completed messages above them will run again", config.name,
+                 rd_kafka_err2str(err));
+    for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+    return done;
+  }
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const auto& e = partitions->elems[i];
+    if (e.err || e.offset < 0 || e.metadata_size == 0) continue;
+    std::string_view metadata(static_cast<const char*>(e.metadata), e.metadata_size);
+    auto completed = runtime::DecodeCompletions(e.offset, metadata);
+    TopicPartition tp{e.topic, Partition(e.partition)};
+    if (!completed.ok()) {
+      spdlog::warn("{}: {}: ignoring commit metadata: {}", config.name, tp.ToString(), completed.status().ToString());
+      continue;
+    }
+    if (!completed->empty()) done[tp] = std::move(completed.value());
+  }
+  return done;
+}
+
 void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
   auto added = ToVector(partitions);
-  runtime::LaneLimits limits{config.lane_max_messages, config.lane_max_bytes};
+  auto already_done = ReadCommitted(partitions);
   {
     std::lock_guard lock(lanes_mu);
     for (const auto& tp : added) {
-      auto handler = handlers.find(tp.topic);
-      if (handler == handlers.end()) continue;  // cannot happen: we only subscribe to our topics
-      lanes[tp] = std::make_shared<Lane>(tp, Generation(next_generation++), handler->second, *pool, limits,
-                                         [q = queue.get()] { rd_kafka_queue_yield(q); });
+      auto spec = specs.find(tp.topic);
+      if (spec == specs.end()) continue;  // cannot happen: we only subscribe to our topics
+      auto lane = std::make_shared<Lane>(tp, Generation(next_generation++), spec->second, env,
+                                         std::move(already_done[tp]));
+      if (auto it = retired.find(tp); it != retired.end()) {
+        if (auto predecessor = it->second.lock()) lane->After(predecessor);
+        retired.erase(it);
+      }
+      lanes[tp] = std::move(lane);
     }
   }
   // Lanes exist before the partitions are assigned, so no message finds none.
@@ -413,7 +496,11 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
       auto s = lane->Snapshot();
       retired_processed += s.processed;
       retired_failed += s.failed;
+      retired_retried += s.retried;
+      retired_dead_lettered += s.dead_lettered;
+      retired_skipped += s.skipped;
       lanes.erase(lane->partition());
+      if (!lane->Idle()) retired[lane->partition()] = lane;
     }
   }
   ApplyAssignment(partitions, false);
@@ -527,7 +614,9 @@ void Runtime::Impl::Stop() {
     if (queue) rd_kafka_queue_yield(queue.get());
     poll_thread.join();
   }
-  pool.reset();  // joins workers; lanes die with the last reference
+  // Joins workers and timers; a completion arriving later finds its lane
+  // revoked and only drops its message.
+  if (env) env->Close();
   {
     std::lock_guard lock(lanes_mu);
     lanes.clear();
@@ -554,6 +643,10 @@ RuntimeStats Runtime::Impl::Stats() const {
   RuntimeStats s;
   s.processed = retired_processed.load();
   s.failed = retired_failed.load();
+  s.retried = retired_retried.load();
+  s.dead_lettered = retired_dead_lettered.load();
+  s.skipped = retired_skipped.load();
+  if (env) s.in_flight = env->in_flight().in_use();
   {
     std::lock_guard lock(lanes_mu);
     for (const auto& [tp, lane] : lanes) s.partitions.push_back(lane->Snapshot());
@@ -561,6 +654,9 @@ RuntimeStats Runtime::Impl::Stats() const {
   for (const auto& p : s.partitions) {
     s.processed += p.processed;
     s.failed += p.failed;
+    s.retried += p.retried;
+    s.dead_lettered += p.dead_lettered;
+    s.skipped += p.skipped;
   }
   s.rebalances = rebalances.load();
   s.commits = commits.load();
@@ -579,7 +675,25 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeConfig config) {
   if (config.topics.empty()) return Status(Errc::kInvalidArgument, "no topics to consume");
   for (const auto& t : config.topics) {
     if (t.topic.empty()) return Status(Errc::kInvalidArgument, "topics: empty topic name");
-    if (!t.handler) return Status(Errc::kInvalidArgument, "topic " + t.topic + ": no handler");
+    const std::string where = "topic " + t.topic + ": ";
+    int kinds = bool(t.handler) + bool(t.async_handler) + bool(t.batch_handler);
+    if (kinds != 1) {
+      return Status(Errc::kInvalidArgument, where + (kinds == 0 ? "no handler" : "more than one handler; set one"));
+    }
+    if (t.batch_handler && t.ordering == Ordering::kUnordered) {
+      return Status(Errc::kInvalidArgument, where + "a batch handler needs partition or key ordering");
+    }
+    const FailurePolicy& f = t.on_failure;
+    if (f.max_attempts < 1) return Status(Errc::kInvalidArgument, where + "max_attempts must be at least 1");
+    if (f.backoff.count() < 0 || f.max_backoff < f.backoff) {
+      return Status(Errc::kInvalidArgument, where + "backoff must be >= 0 and max_backoff >= backoff");
+    }
+    if (f.then == FailureAction::kDeadLetter && f.dead_letter_topic.empty()) {
+      return Status(Errc::kInvalidArgument, where + "dead-letter policy without a dead_letter_topic");
+    }
+    if (f.dead_letter_topic == t.topic) {
+      return Status(Errc::kInvalidArgument, where + "the dead-letter topic cannot be the topic itself");
+    }
     if (std::count_if(config.topics.begin(), config.topics.end(), [&](const auto& o) { return o.topic == t.topic; }) > 1) {
       return Status(Errc::kInvalidArgument, "topic " + t.topic + ": given twice");
     }

@@ -1,5 +1,7 @@
 #include "runtime/worker_pool.h"
 
+#include <algorithm>
+
 namespace kstrand::runtime {
 
 WorkerPool::WorkerPool(size_t threads) {
@@ -7,18 +9,26 @@ WorkerPool::WorkerPool(size_t threads) {
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { Stop(); }
+
+void WorkerPool::Stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  std::deque<std::shared_ptr<Task>> dropped;
+  std::lock_guard lock(mu_);
+  dropped.swap(ready_);  // destroyed after the lock is released
 }
 
 void WorkerPool::Schedule(std::shared_ptr<Task> task) {
   {
     std::lock_guard lock(mu_);
+    if (stopping_) return;
     ready_.push_back(std::move(task));
   }
   cv_.notify_one();
@@ -40,6 +50,37 @@ void WorkerPool::Loop() {
     }
     if (!task->RunSome()) task.reset();
   }
+}
+
+bool InFlightLimit::TryAcquire(size_t n, std::shared_ptr<Task> waiter) {
+  n = std::min(n, limit_);
+  std::lock_guard lock(mu_);
+  if (available_ >= n) {
+    available_ -= n;
+    return true;
+  }
+  waiters_.push_back(std::move(waiter));
+  return false;
+}
+
+void InFlightLimit::Release(size_t n) {
+  n = std::min(n, limit_);
+  std::vector<std::shared_ptr<Task>> wake;
+  {
+    std::lock_guard lock(mu_);
+    available_ += n;
+    // Every waiter needs at least one permit: wake as many as could now run.
+    while (!waiters_.empty() && wake.size() < available_) {
+      wake.push_back(std::move(waiters_.front()));
+      waiters_.pop_front();
+    }
+  }
+  for (auto& task : wake) pool_.Schedule(std::move(task));
+}
+
+size_t InFlightLimit::in_use() const {
+  std::lock_guard lock(mu_);
+  return limit_ - available_;
 }
 
 }  // namespace kstrand::runtime

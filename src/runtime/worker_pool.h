@@ -5,8 +5,8 @@
 // does a bounded slice of work and says whether more is ready, in which case
 // the task goes to the back of the queue (fairness between partitions).
 //
-// Thread safety: Schedule() from any thread. The destructor stops and joins
-// the threads; tasks still queued then are dropped (their owners are gone).
+// Thread safety: Schedule() from any thread. Stop() (and the destructor) joins
+// the threads; tasks queued then, or scheduled later, are dropped.
 #pragma once
 
 #include <condition_variable>
@@ -33,6 +33,8 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   void Schedule(std::shared_ptr<Task> task);
+  // Never from a task.
+  void Stop();
   size_t size() const { return threads_.size(); }
 
  private:
@@ -43,6 +45,29 @@ class WorkerPool {
   std::deque<std::shared_ptr<Task>> ready_;  // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
   std::vector<std::thread> threads_;         // last: joined first in the destructor
+};
+
+// InFlightLimit: the runtime-wide bound on messages handed to handlers and not
+// yet completed (max.in.flight). A task that finds no permit leaves itself
+// here and is scheduled again when one is released; it then tries again.
+//
+// Thread safety: all methods from any thread.
+class InFlightLimit {
+ public:
+  InFlightLimit(size_t permits, WorkerPool& pool) : limit_(permits), available_(permits), pool_(pool) {}
+
+  // Takes `n` permits, or parks `waiter` (scheduled on the pool once permits
+  // are released) and returns false. `n` above the limit takes all of it.
+  bool TryAcquire(size_t n, std::shared_ptr<Task> waiter);
+  void Release(size_t n);
+  size_t in_use() const;
+
+ private:
+  mutable std::mutex mu_;
+  const size_t limit_;
+  size_t available_;                             // guarded by mu_
+  std::deque<std::shared_ptr<Task>> waiters_;    // guarded by mu_
+  WorkerPool& pool_;
 };
 
 }  // namespace kstrand::runtime

@@ -58,7 +58,7 @@ TEST(RuntimeConfigTest, SettingsTableDefaultsMatchADefaultConfig) {
     EXPECT_FALSE(s.description.empty()) << s.name;
     EXPECT_EQ(defaults.Get(s.name), s.default_value) << s.name;
   }
-  EXPECT_EQ(names.size(), 8u);
+  EXPECT_EQ(names.size(), 11u);
 }
 
 struct BadValue {
@@ -91,6 +91,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"commit.interval", "100000000h"},  // over the 30-day bound
                       BadValue{"connect.timeout", "9223372036854775807s"},
                       BadValue{"lane.max.messages", "0"}, BadValue{"lane.max.bytes", "1023"},
+                      BadValue{"max.in.flight", "0"}, BadValue{"max.ahead", "24001"},
+                      BadValue{"batch.max.messages", "0"},
                       BadValue{"delivery", "exactly-once"}, BadValue{"delivery", "AT-LEAST-ONCE"}),
     [](const ::testing::TestParamInfo<BadValue>& info) {
       std::string name = std::to_string(info.index) + "_" + info.param.setting;

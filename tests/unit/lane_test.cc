@@ -1,7 +1,5 @@
-// Lane + WorkerPool: per-partition order on a shared pool, failure stops a
+// Lane in partition ordering: per-partition order on a shared pool, failure stops a
 // lane without committing past it, revoke stops feeding, WaitIdle waits.
-#include "runtime/lane.h"
-
 #include <gtest/gtest.h>
 
 #include <array>
@@ -13,45 +11,12 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/worker_pool.h"
+#include "lane_rig.h"
 
 namespace kstrand::runtime {
 namespace {
 
-using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// A one-shot flag threads can wait on, with a bound so a broken lane fails the
-// test instead of hanging it.
-class Gate {
- public:
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  bool Wait(std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return open_; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
-
-Message Msg(int32_t partition, int64_t offset, std::string value = "v") {
-  return Message::Make("t", Partition(partition), Offset(offset), "k", std::move(value));
-}
-
-std::shared_ptr<Lane> MakeLane(int32_t partition, const Handler& handler, WorkerPool& pool,
-                               LaneLimits limits = {}, std::function<void()> on_room = {}) {
-  return std::make_shared<Lane>(TopicPartition{"t", Partition(partition)}, Generation(1), handler, pool, limits,
-                                std::move(on_room));
-}
-
-Clock::time_point In(std::chrono::milliseconds d) { return Clock::now() + d; }
 
 TEST(LaneTest, PerPartitionOrderIsKeptWithManyWorkersAndManyLanes) {
   constexpr int kLanes = 16;
@@ -74,9 +39,9 @@ TEST(LaneTest, PerPartitionOrderIsKeptWithManyWorkersAndManyLanes) {
     running[p].fetch_sub(1);
     return Status::Ok();
   };
-  WorkerPool pool(8);
+  Rig rig(8);
   std::vector<std::shared_ptr<Lane>> lanes;
-  for (int p = 0; p < kLanes; ++p) lanes.push_back(MakeLane(p, handler, pool));
+  for (int p = 0; p < kLanes; ++p) lanes.push_back(rig.MakeLane(p, handler));
 
   for (int64_t o = 0; o < kPerLane; ++o) {
     for (int p = 0; p < kLanes; ++p) ASSERT_TRUE(lanes[p]->Push(Msg(p, o)));
@@ -88,7 +53,7 @@ TEST(LaneTest, PerPartitionOrderIsKeptWithManyWorkersAndManyLanes) {
   for (int p = 0; p < kLanes; ++p) {
     EXPECT_EQ(seen[p], kPerLane) << "partition " << p;
     EXPECT_EQ(last[p], kPerLane - 1) << "partition " << p;
-    EXPECT_EQ(lanes[p]->Committable(), kPerLane) << "partition " << p;
+    EXPECT_EQ(CommitOffset(*lanes[p]), kPerLane) << "partition " << p;
     auto s = lanes[p]->Snapshot();
     EXPECT_EQ(s.processed, static_cast<uint64_t>(kPerLane));
     EXPECT_EQ(s.failed, 0u);
@@ -106,17 +71,17 @@ TEST(LaneTest, FailingHandlerStopsTheLaneAndCommittableStaysAtTheFailedOffset) {
     if (m.offset().value() == 5) return Status(Errc::kHandlerFailed, "boom");
     return Status::Ok();
   };
-  WorkerPool pool(4);
-  auto lane = MakeLane(0, handler, pool);
+  Rig rig(4);
+  auto lane = rig.MakeLane(0, handler);
   for (int64_t o = 0; o < 20; ++o) (void)lane->Push(Msg(0, o));  // later pushes may be refused
   ASSERT_TRUE(lane->WaitIdle(In(10s)));
 
   EXPECT_TRUE(lane->stopped());
-  EXPECT_EQ(lane->Committable(), 5);
+  EXPECT_EQ(CommitOffset(*lane), 5);
   EXPECT_EQ(max_seen.load(), 5);  // nothing after the failed message ran
   EXPECT_EQ(calls.load(), 6);
   EXPECT_FALSE(lane->Push(Msg(0, 20)));  // a stopped lane refuses new messages
-  EXPECT_EQ(lane->Committable(), 5);
+  EXPECT_EQ(CommitOffset(*lane), 5);
   auto s = lane->Snapshot();
   EXPECT_TRUE(s.stopped);
   EXPECT_EQ(s.processed, 5u);
@@ -132,13 +97,13 @@ TEST(LaneTest, ThrowingHandlerStopsTheLaneAndCommittableStaysAtTheThrowingOffset
     if (m.offset().value() == 3) throw std::runtime_error("handler exploded");
     return Status::Ok();
   };
-  WorkerPool pool(2);
-  auto lane = MakeLane(0, handler, pool);
+  Rig rig(2);
+  auto lane = rig.MakeLane(0, handler);
   for (int64_t o = 0; o < 10; ++o) (void)lane->Push(Msg(0, o));
   ASSERT_TRUE(lane->WaitIdle(In(10s)));
 
   EXPECT_TRUE(lane->stopped());
-  EXPECT_EQ(lane->Committable(), 3);
+  EXPECT_EQ(CommitOffset(*lane), 3);
   EXPECT_EQ(max_seen.load(), 3);
   EXPECT_FALSE(lane->Push(Msg(0, 10)));
   EXPECT_EQ(lane->Snapshot().failed, 1u);
@@ -178,8 +143,8 @@ TEST(LaneTest, RevokeWithDropStopsFeedingAndFrontierStopsAtTheFirstDroppedOffset
     }
     return Status::Ok();
   };
-  WorkerPool pool(4);
-  auto lane = MakeLane(0, handler, pool);
+  Rig rig(4);
+  auto lane = rig.MakeLane(0, handler);
   for (int64_t o = 0; o < 200; ++o) ASSERT_TRUE(lane->Push(Msg(0, o)));
   ASSERT_TRUE(entered.Wait());
 
@@ -191,7 +156,7 @@ TEST(LaneTest, RevokeWithDropStopsFeedingAndFrontierStopsAtTheFirstDroppedOffset
 
   EXPECT_EQ(max_seen.load(), 10);  // the in-flight slice stopped after the running message
   EXPECT_EQ(calls.load(), 11);
-  EXPECT_EQ(lane->Committable(), 11);  // the first dropped offset: the next owner reads it
+  EXPECT_EQ(CommitOffset(*lane), 11);  // the first dropped offset: the next owner reads it
   auto s = lane->Snapshot();
   EXPECT_EQ(s.processed, 11u);
   EXPECT_EQ(s.buffered, 0u);
@@ -210,8 +175,8 @@ TEST(LaneTest, RevokeWithoutDropStillRunsEverythingQueued) {
     count++;
     return Status::Ok();
   };
-  WorkerPool pool(2);
-  auto lane = MakeLane(0, handler, pool);
+  Rig rig(2);
+  auto lane = rig.MakeLane(0, handler);
   for (int64_t o = 0; o < 200; ++o) ASSERT_TRUE(lane->Push(Msg(0, o)));
   ASSERT_TRUE(entered.Wait());
   lane->Revoke(/*drop_buffered=*/false);
@@ -219,7 +184,7 @@ TEST(LaneTest, RevokeWithoutDropStillRunsEverythingQueued) {
   release.Open();
   ASSERT_TRUE(lane->WaitIdle(In(10s)));
   EXPECT_EQ(count.load(), 200);
-  EXPECT_EQ(lane->Committable(), 200);
+  EXPECT_EQ(CommitOffset(*lane), 200);
 }
 
 TEST(LaneTest, WaitIdleWaitsForAnInFlightSlowMessage) {
@@ -231,8 +196,8 @@ TEST(LaneTest, WaitIdleWaitsForAnInFlightSlowMessage) {
     finished = true;
     return Status::Ok();
   };
-  WorkerPool pool(2);
-  auto lane = MakeLane(0, handler, pool);
+  Rig rig(2);
+  auto lane = rig.MakeLane(0, handler);
   ASSERT_TRUE(lane->Push(Msg(0, 0)));
   ASSERT_TRUE(entered.Wait());
   auto start = Clock::now();
@@ -242,7 +207,7 @@ TEST(LaneTest, WaitIdleWaitsForAnInFlightSlowMessage) {
   EXPECT_TRUE(lane->WaitIdle(In(10s)));
   EXPECT_TRUE(finished.load());
   EXPECT_GE(Clock::now() - start, 200ms);
-  EXPECT_EQ(lane->Committable(), 1);
+  EXPECT_EQ(CommitOffset(*lane), 1);
 }
 
 TEST(LaneTest, FullAtTheMessageLimitAndOnRoomCalledWhenAPausedLaneDrains) {
@@ -255,8 +220,8 @@ TEST(LaneTest, FullAtTheMessageLimitAndOnRoomCalledWhenAPausedLaneDrains) {
     }
     return Status::Ok();
   };
-  WorkerPool pool(2);
-  auto lane = MakeLane(0, handler, pool, LaneLimits{10, 1 << 20}, [&] { on_room_calls++; });
+  Rig rig(2, LaneLimits{10, 1 << 20}, [&] { on_room_calls++; });
+  auto lane = rig.MakeLane(0, handler);
   ASSERT_TRUE(lane->Push(Msg(0, 0)));
   ASSERT_TRUE(entered.Wait());  // offset 0 is in flight; everything below stays buffered
   for (int64_t o = 1; o <= 9; ++o) ASSERT_TRUE(lane->Push(Msg(0, o)));
@@ -271,7 +236,7 @@ TEST(LaneTest, FullAtTheMessageLimitAndOnRoomCalledWhenAPausedLaneDrains) {
   EXPECT_FALSE(lane->Full());
   EXPECT_TRUE(lane->HasRoom());
   EXPECT_GE(on_room_calls.load(), 1);
-  EXPECT_EQ(lane->Committable(), 11);
+  EXPECT_EQ(CommitOffset(*lane), 11);
 }
 
 TEST(LaneTest, FullAtTheByteLimit) {
@@ -283,8 +248,8 @@ TEST(LaneTest, FullAtTheByteLimit) {
     }
     return Status::Ok();
   };
-  WorkerPool pool(1);
-  auto lane = MakeLane(0, handler, pool, LaneLimits{1000, 1024});
+  Rig rig(1, LaneLimits{1000, 1024});
+  auto lane = rig.MakeLane(0, handler);
   ASSERT_TRUE(lane->Push(Msg(0, 0)));
   ASSERT_TRUE(entered.Wait());
   const std::string value(99, 'x');  // 100 bytes with the one-byte key

@@ -1,0 +1,57 @@
+#include "runtime/timer_queue.h"
+
+namespace kstrand::runtime {
+
+TimerQueue::TimerQueue() : thread_([this] { Loop(); }) {}
+
+TimerQueue::~TimerQueue() { Stop(); }
+
+void TimerQueue::After(std::chrono::nanoseconds delay, std::function<void()> fn) {
+  auto due = Clock::now() + delay;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    bool earliest = entries_.empty() || due < entries_.top().due;
+    entries_.push(Entry{due, next_seq_++, std::move(fn)});
+    if (!earliest) return;  // the timer thread already wakes up in time
+  }
+  cv_.notify_one();
+}
+
+void TimerQueue::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mu_);
+  while (!entries_.empty()) entries_.pop();
+}
+
+size_t TimerQueue::pending() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+void TimerQueue::Loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (entries_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    if (Clock::now() < entries_.top().due) {
+      cv_.wait_until(lock, entries_.top().due);
+      continue;
+    }
+    // priority_queue::top() is const; the entry is popped right after.
+    auto fn = std::move(const_cast<Entry&>(entries_.top()).fn);
+    entries_.pop();
+    lock.unlock();
+    fn();
+    lock.lock();
+  }
+}
+
+}  // namespace kstrand::runtime
