@@ -55,18 +55,14 @@ LaneEnv::~LaneEnv() { Close(); }
 
 void LaneEnv::WakePoller() {
   std::lock_guard lock(mu_);
-  if (wake_poller_) wake_poller_();
+  if (!closed_ && wake_poller_) wake_poller_();
 }
 
 void LaneEnv::RequestStop(Status why) {
-  std::function<void()> wake;
-  {
-    std::lock_guard lock(mu_);
-    if (!wake_poller_) return;
-    if (!stop_request_) stop_request_ = std::move(why);
-    wake = wake_poller_;
-  }
-  wake();
+  std::lock_guard lock(mu_);
+  if (closed_) return;
+  if (!stop_request_) stop_request_ = std::move(why);
+  if (wake_poller_) wake_poller_();
 }
 
 std::optional<Status> LaneEnv::stop_request() const {
@@ -77,7 +73,7 @@ std::optional<Status> LaneEnv::stop_request() const {
 void LaneEnv::Close() {
   {
     std::lock_guard lock(mu_);
-    wake_poller_ = nullptr;
+    closed_ = true;
   }
   timers_.Stop();
   pool_.Stop();

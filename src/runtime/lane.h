@@ -78,7 +78,8 @@ class LaneEnv {
 
  private:
   mutable std::mutex mu_;
-  std::function<void()> wake_poller_;  // guarded by mu_; empty once closed
+  const std::function<void()> wake_poller_;  // called under mu_, so never after Close()
+  bool closed_ = false;                       // guarded by mu_
   std::optional<Status> stop_request_;  // guarded by mu_
   WorkerPool pool_;
   InFlightLimit in_flight_{1, pool_};
