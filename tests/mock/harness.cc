@@ -110,6 +110,49 @@ std::pair<std::string, int64_t> ParseValue(std::string_view value) {
   return {std::string(value.substr(0, colon)), seq};
 }
 
+std::vector<ReadRecord> ReadTopic(const std::string& bootstrap, const std::string& topic, int partitions,
+                                  size_t want, std::chrono::milliseconds timeout) {
+  std::vector<ReadRecord> out;
+  auto rk = kafka::NewClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap},
+                                                 {"group.id", "kstrand-test-reader"},
+                                                 {"enable.auto.commit", "false"},
+                                                 {"log_level", "4"}});
+  if (!rk.ok()) {
+    ADD_FAILURE() << "topic reader: " << rk.status().ToString();
+    return out;
+  }
+  kafka::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(partitions));
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  if (rd_kafka_resp_err_t err = rd_kafka_assign(rk->get(), list.get())) {
+    ADD_FAILURE() << "topic reader: assign: " << rd_kafka_err2str(err);
+    return out;
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < want && std::chrono::steady_clock::now() < deadline) {
+    kafka::MessagePtr m(rd_kafka_consumer_poll(rk->get(), 100));
+    if (!m || m->err) continue;
+    ReadRecord r;
+    r.partition = m->partition;
+    r.offset = m->offset;
+    if (m->key) r.key.emplace(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (rd_kafka_message_headers(m.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* name;
+      const void* value;
+      size_t size;
+      for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+        r.headers[name] = value ? std::string(static_cast<const char*>(value), size) : std::string();
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  rd_kafka_consumer_close(rk->get());
+  return out;
+}
+
 std::unique_ptr<OffsetReader> OffsetReader::Create(const std::string& bootstrap, const std::string& group) {
   auto rk = kafka::NewClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap},
                                                  {"group.id", group},

@@ -81,6 +81,20 @@ class OffsetReader {
   kafka::ClientPtr rk_;
 };
 
+// A record as a plain consumer reads it back.
+struct ReadRecord {
+  int32_t partition = -1;
+  int64_t offset = -1;
+  std::optional<std::string> key;
+  std::string value;
+  std::map<std::string, std::string> headers;  // last value per name
+};
+
+// Reads `topic` from the beginning of every partition with a plain consumer
+// outside any group, until `want` records arrived or `timeout` passed.
+std::vector<ReadRecord> ReadTopic(const std::string& bootstrap, const std::string& topic, int partitions,
+                                  size_t want, std::chrono::milliseconds timeout = 20s);
+
 // Runtime::Stop() with a bound: if Stop() has not returned after `limit`, the
 // test binary aborts with a message (a hung Stop() would otherwise only show as
 // a CTest timeout with no hint of where it hung). Returns how long Stop() took.

@@ -1,0 +1,543 @@
+// kstrand-bench-ordering: what the ordering mode and the handler kind buy, on
+// one embedded cluster, in one run.
+//
+// Two topics are filled once, both with --partitions partitions, values of
+// --size bytes and --keys distinct keys: message i has key "key-(i mod keys)",
+// and key k goes to partition k mod partitions, so every partition holds the
+// same keys and the same number of messages.
+//
+// io   (--io-messages records) I/O-bound handlers: each message "takes"
+//      --io-latency-ms. Modes:
+//        partition-sync  partition ordering, sync handler sleeping, --partition-workers (12)
+//        key-sync        key ordering, sync handler sleeping, --key-workers (64)
+//        key-async       key ordering, async handler whose completion a TimerQueue
+//                        fires after the latency (no thread waits),
+//                        max.in.flight --max-in-flight (2000), --async-workers (2)
+//      Every mode gets the same backlog and is stopped --seconds after its first
+//      handler call, or earlier when it drained the backlog. Its rate is the
+//      messages completed in that window / the window (first handler call to
+//      the budget, or to the last completion when it drained).
+// cpu  (--cpu-messages records) a no-op sync handler, --cpu-workers (4), the
+//      backlog drained; partition, key and unordered ordering. Its rate is
+//      messages / (first handler call to last completion).
+//
+// Each run is a fresh Runtime in a fresh consumer group reading from the
+// earliest offset, so group joins and shutdown are outside the clock. Each
+// round runs every mode of a scenario once, starting with a different mode
+// each round (round robin); the report is the median of --rounds rounds.
+// "CPU" is the CPU time (getrusage) of the whole process (our threads,
+// librdkafka's, the mock broker's) in the window, in cores; "others" is the CPU
+// the rest of the machine used meanwhile (/proc/stat), which should be ~0.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "kafka/admin.h"
+#include "kafka/producer.h"
+#include "kstrand/embedded_cluster.h"
+#include "kstrand/runtime.h"
+#include "runtime/timer_queue.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using kstrand::Ordering;
+using kstrand::Result;
+using kstrand::Status;
+
+// The mock partition log drops its oldest batches above 5 MiB or 100,000 batches.
+constexpr int64_t kMockPartitionBytes = 5LL * 1024 * 1024;
+// A v2 record costs about this much beyond its key and value.
+constexpr int64_t kRecordOverhead = 12;
+
+struct Options {
+  std::string scenario = "all";
+  int partitions = 12;
+  int64_t keys = 10'000;
+  size_t size = 100;
+  // 400,000 records of ~120 B over 12 partitions is ~3.9 MiB per partition:
+  // the most the mock keeps (5 MiB per partition) with some margin.
+  int64_t io_messages = 400'000;
+  int64_t cpu_messages = 400'000;
+  double seconds = 10;         // io: budget per mode and round
+  int io_latency_ms = 5;
+  size_t max_in_flight = 2000;  // io key-async
+  size_t partition_workers = 12;
+  size_t key_workers = 64;
+  size_t async_workers = 2;
+  size_t cpu_workers = kstrand::RuntimeConfig{}.workers;
+  int rounds = 3;
+  int timeout_s = 120;
+  double max_other_cpu = 0.10;
+  std::vector<std::string> kafka;
+};
+
+// CPU time used so far by this process (every thread) and by the whole system.
+struct CpuMark {
+  double process = 0;
+  double system = 0;
+
+  static CpuMark Now() {
+    CpuMark m;
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+    m.process = secs(ru.ru_utime) + secs(ru.ru_stime);
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+    if (stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq && cpu == "cpu") {
+      m.system = static_cast<double>(user + nice + system + irq + softirq) / sysconf(_SC_CLK_TCK);
+    }
+    return m;
+  }
+};
+
+struct Mode {
+  std::string name;
+  Ordering ordering = Ordering::kPartition;
+  bool async = false;
+  size_t workers = 4;
+  size_t max_in_flight = 0;  // 0: the Runtime's default
+  double ceiling = 0;        // msg/s the mode cannot exceed (io), 0: none
+};
+
+struct Sample {
+  int64_t processed = 0;
+  double seconds = 0;
+  double cpu = 0;        // CPU time this process used in the window
+  double other_cpu = 0;  // CPU time other processes used in the window
+  bool drained = false;  // the whole backlog was processed within the budget
+  double in_flight = 0;  // mean Stats().in_flight in the window (io only)
+  double timer_lag_ms = 0;  // async: mean lateness of the completion timers
+  double rate() const { return seconds > 0 ? processed / seconds : 0; }
+  double cores() const { return seconds > 0 ? cpu / seconds : 0; }
+  // /proc/stat counts in ticks of 10 ms.
+  double other_load() const { return seconds > 0 ? std::max(0.0, other_cpu - 0.02) / seconds : 0; }
+};
+
+// Written by handlers and completions; read by the driving thread.
+struct Progress {
+  explicit Progress(int64_t total) : total(total) {}
+  const int64_t total;
+  std::atomic<bool> claimed{false};
+  std::atomic<int64_t> first_ns{0};  // published after cpu_first
+  std::atomic<int64_t> last_ns{0};   // published after cpu_last
+  std::atomic<int64_t> done{0};
+  CpuMark cpu_first, cpu_last;
+  std::atomic<int64_t> lag_ns{0}, lag_count{0};  // timer thread only
+
+  static int64_t NowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  }
+  void Started() {
+    if (first_ns.load(std::memory_order_relaxed) != 0 || claimed.exchange(true)) return;
+    int64_t t = NowNs();
+    cpu_first = CpuMark::Now();
+    first_ns.store(t, std::memory_order_release);
+  }
+  void Done() {
+    if (done.fetch_add(1, std::memory_order_relaxed) + 1 != total) return;
+    int64_t t = NowNs();
+    cpu_last = CpuMark::Now();
+    last_ns.store(t, std::memory_order_release);
+  }
+};
+
+Status Fail(const std::string& what) { return Status(kstrand::Errc::kInternal, what); }
+
+std::string Key(int64_t k) { return "key-" + std::to_string(k); }
+
+void AddProperties(const std::vector<std::string>& kvs, std::map<std::string, std::string>& into) {
+  for (const auto& kv : kvs) {
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) into[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+}
+
+// Creates and fills `topic`, and checks that the mock kept every record.
+Status Fill(kstrand::EmbeddedCluster& cluster, const std::string& topic, int64_t messages, const Options& o) {
+  KSTRAND_RETURN_IF_ERROR(cluster.CreateTopic(topic, o.partitions));
+  auto producer = kstrand::kafka::Producer::Create({{"bootstrap.servers", cluster.bootstrap()},
+                                                    {"linger.ms", "20"},
+                                                    {"batch.num.messages", "10000"},
+                                                    {"queue.buffering.max.messages", "500000"}});
+  if (!producer.ok()) return producer.status();
+  std::string value(o.size, 'x');
+  for (size_t i = 0; i < value.size(); ++i) value[i] = static_cast<char>('a' + i % 26);
+  std::vector<std::string> keys;
+  for (int64_t k = 0; k < o.keys; ++k) keys.push_back(Key(k));
+  auto t0 = Clock::now();
+  for (int64_t i = 0; i < messages; ++i) {
+    const int64_t k = i % o.keys;
+    KSTRAND_RETURN_IF_ERROR(
+        (*producer)->Produce(topic, keys[k], value, {}, static_cast<int32_t>(k % o.partitions)));
+  }
+  KSTRAND_RETURN_IF_ERROR((*producer)->Flush(120000));
+  std::printf("produced %lld messages (%lld keys, %zu-byte values) to %s (%d partitions) in %.2f s\n",
+              static_cast<long long>(messages), static_cast<long long>(o.keys), o.size, topic.c_str(), o.partitions,
+              std::chrono::duration<double>(Clock::now() - t0).count());
+
+  auto topics = kstrand::kafka::DescribeTopics((*producer)->handle(), 10000, topic, /*with_watermarks=*/true);
+  if (!topics.ok()) return topics.status();
+  int64_t total = 0;
+  for (const auto& p : topics->front().partitions) {
+    if (p.low < 0 || p.high < 0) return Fail("could not read the watermarks of partition " + std::to_string(p.id));
+    if (p.low > 0) {
+      return Fail(fmt::format("{} partition {} starts at offset {}: the embedded broker evicted its oldest records "
+                              "(it keeps about 5 MiB per partition). Use fewer messages or more --partitions.",
+                              topic, p.id, p.low));
+    }
+    total += p.high;
+  }
+  if (total != messages) return Fail(fmt::format("{} holds {} messages, expected {}", topic, total, messages));
+  return Status::Ok();
+}
+
+Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& topic, int64_t total,
+                   const Mode& mode, std::chrono::milliseconds latency, double budget_s, const std::string& group,
+                   const Options& o) {
+  // Destroyed in reverse: the Runtime first (Stop drains in-flight work, whose
+  // completions the timers still fire), then the timers, then the progress.
+  Progress progress(total);
+  kstrand::runtime::TimerQueue timers;
+
+  kstrand::RuntimeConfig config;
+  config.name = "bench-ordering";
+  config.brokers = cluster.bootstrap();
+  config.group_id = group;
+  config.workers = mode.workers;
+  if (mode.max_in_flight) config.max_in_flight = mode.max_in_flight;
+  config.kafka = kstrand::EmbeddedCluster::ClientProperties();
+  config.kafka["auto.offset.reset"] = "earliest";
+  AddProperties(o.kafka, config.kafka);
+  kstrand::TopicHandler th;
+  th.topic = topic;
+  th.ordering = mode.ordering;
+  if (mode.async) {
+    th.async_handler = [&progress, &timers, latency](const kstrand::Message&, kstrand::Completion done) {
+      progress.Started();
+      const auto due = Clock::now() + latency;
+      timers.After(latency, [&progress, due, done = std::move(done)] {
+        progress.lag_ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - due).count(),
+                                  std::memory_order_relaxed);
+        progress.lag_count.fetch_add(1, std::memory_order_relaxed);
+        progress.Done();
+        done(Status::Ok());
+      });
+    };
+  } else if (latency.count() > 0) {
+    th.handler = [&progress, latency](const kstrand::Message&) {
+      progress.Started();
+      std::this_thread::sleep_for(latency);
+      progress.Done();
+      return Status::Ok();
+    };
+  } else {
+    th.handler = [&progress](const kstrand::Message&) {
+      progress.Started();
+      progress.Done();
+      return Status::Ok();
+    };
+  }
+  config.topics.push_back(std::move(th));
+
+  auto rt = kstrand::Runtime::Create(std::move(config));
+  if (!rt.ok()) return rt.status();
+  KSTRAND_RETURN_IF_ERROR((*rt)->Start());
+
+  const bool sample_in_flight = latency.count() > 0;
+  double in_flight_sum = 0;
+  int in_flight_samples = 0;
+  auto next_sample = Clock::now();
+  const auto give_up = Clock::now() + std::chrono::seconds(o.timeout_s);
+  Sample s;
+  CpuMark cut;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const int64_t first = progress.first_ns.load(std::memory_order_acquire);
+    if (const int64_t last = progress.last_ns.load(std::memory_order_acquire)) {
+      s.processed = total;
+      s.seconds = (last - first) / 1e9;
+      s.drained = true;
+      cut = progress.cpu_last;
+      break;
+    }
+    const int64_t now = Progress::NowNs();
+    if (first && budget_s > 0 && now - first >= static_cast<int64_t>(budget_s * 1e9)) {
+      s.processed = progress.done.load();
+      cut = CpuMark::Now();
+      s.seconds = (now - first) / 1e9;
+      break;
+    }
+    if (first && sample_in_flight && Clock::now() >= next_sample) {
+      in_flight_sum += static_cast<double>((*rt)->Stats().in_flight);
+      ++in_flight_samples;
+      next_sample = Clock::now() + std::chrono::milliseconds(10);
+    }
+    if (Clock::now() > give_up || !(*rt)->running()) {
+      (*rt)->Stop();
+      return Fail(fmt::format("{}: only {} of {} messages within {} s", mode.name, progress.done.load(), total,
+                              o.timeout_s));
+    }
+  }
+  (*rt)->Stop();  // joins the workers: cpu_first is visible from here on
+  s.cpu = cut.process - progress.cpu_first.process;
+  s.other_cpu = std::max(0.0, (cut.system - progress.cpu_first.system) - s.cpu);
+  s.in_flight = in_flight_samples ? in_flight_sum / in_flight_samples : 0;
+  if (int64_t n = progress.lag_count.load()) s.timer_lag_ms = progress.lag_ns.load() / 1e6 / n;
+  return s;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// "1234567" -> "1,234,567"
+std::string Grouped(double v) {
+  std::string digits = fmt::format("{:.0f}", v);
+  std::string out;
+  int n = 0;
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    if (n && n % 3 == 0 && *it != '-') out.insert(out.begin(), ',');
+    out.insert(out.begin(), *it);
+    ++n;
+  }
+  return out;
+}
+
+struct Results {
+  std::vector<Mode> modes;
+  std::vector<std::vector<Sample>> samples;  // per mode, per round
+  int disturbed = 0;
+};
+
+// Runs every mode `rounds` times, round robin, starting each round with the next mode.
+Result<Results> RunScenario(const kstrand::EmbeddedCluster& cluster, const std::string& scenario,
+                            const std::string& topic, int64_t total, std::vector<Mode> modes,
+                            std::chrono::milliseconds latency, double budget_s, const Options& o) {
+  Results r;
+  r.modes = std::move(modes);
+  r.samples.resize(r.modes.size());
+  for (int round = 0; round < o.rounds; ++round) {
+    std::string line = fmt::format("{} round {}:", scenario, round + 1);
+    for (size_t i = 0; i < r.modes.size(); ++i) {
+      const size_t m = (round + i) % r.modes.size();
+      const Mode& mode = r.modes[m];
+      auto s = Run(cluster, topic, total, mode, latency, budget_s,
+                   fmt::format("bench-ordering-{}-{}-{}", scenario, mode.name, round), o);
+      if (!s.ok()) return s.status();
+      r.samples[m].push_back(*s);
+      const bool disturbed = s->other_load() > o.max_other_cpu;
+      r.disturbed += disturbed;
+      line += fmt::format(" {} {} msg/s ({} in {:.2f} s{}, CPU {:.2f} cores, others {:.2f}{});", mode.name,
+                          Grouped(s->rate()), s->processed, s->seconds, s->drained ? ", drained" : "", s->cores(),
+                          s->other_load(), disturbed ? " [disturbed]" : "");
+    }
+    line.pop_back();
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  }
+  return r;
+}
+
+std::string OrderingName(Ordering o) {
+  return o == Ordering::kPartition ? "partition" : o == Ordering::kKey ? "key" : "unordered";
+}
+
+void PrintIo(const Results& r, const Options& o) {
+  std::printf("\nI/O-bound: %d partitions, %lld keys, %d ms per message, budget %.0f s per run, median of %d rounds\n\n",
+              o.partitions, static_cast<long long>(o.keys), o.io_latency_ms, o.seconds, o.rounds);
+  std::printf("| mode | ordering | handler | workers | max.in.flight | msg/s | vs partition | ceiling msg/s | of ceiling "
+              "| CPU cores | mean in flight | rounds (msg/s) |\n");
+  std::printf("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+  std::vector<double> medians;
+  for (size_t m = 0; m < r.modes.size(); ++m) {
+    std::vector<double> rates;
+    for (const auto& s : r.samples[m]) rates.push_back(s.rate());
+    medians.push_back(Median(rates));
+  }
+  for (size_t m = 0; m < r.modes.size(); ++m) {
+    const Mode& mode = r.modes[m];
+    std::vector<double> cores, in_flight;
+    std::string per_round;
+    for (const auto& s : r.samples[m]) {
+      cores.push_back(s.cores());
+      in_flight.push_back(s.in_flight);
+      per_round += (per_round.empty() ? "" : " / ") + Grouped(s.rate()) + (s.drained ? "*" : "");
+    }
+    std::printf("| %s | %s | %s | %zu | %s | %s | %.1fx | %s | %.2f | %.2f | %s | %s |\n", mode.name.c_str(),
+                OrderingName(mode.ordering).c_str(), mode.async ? "async (timer)" : "sync (sleep)", mode.workers,
+                mode.max_in_flight ? Grouped(static_cast<double>(mode.max_in_flight)).c_str() : "1,000 (default)",
+                Grouped(medians[m]).c_str(), medians[m] / medians[0], Grouped(mode.ceiling).c_str(),
+                medians[m] / mode.ceiling, Median(cores), Grouped(Median(in_flight)).c_str(), per_round.c_str());
+  }
+  std::printf("\n(* = drained the whole backlog of %lld before the budget; ceiling = concurrency / latency)\n",
+              static_cast<long long>(o.io_messages));
+  // Targets: the async key mode against the partition mode, and against its ceiling.
+  const size_t a = 0, c = r.modes.size() - 1;
+  std::vector<double> lag, cores;
+  for (const auto& s : r.samples[c]) {
+    lag.push_back(s.timer_lag_ms);
+    cores.push_back(s.cores());
+  }
+  const double ratio = medians[c] / medians[a], eff = medians[c] / r.modes[c].ceiling;
+  std::printf("%s / %s: %.1fx (target >= 50x: %s)\n", r.modes[c].name.c_str(), r.modes[a].name.c_str(), ratio,
+              ratio >= 50 ? "met" : "NOT met");
+  std::printf("%s: %.2f of its ceiling %s msg/s (target >= 0.8: %s); the process used %.2f of %u cores, "
+              "completion timers ran %.2f ms late on average\n",
+              r.modes[c].name.c_str(), eff, Grouped(r.modes[c].ceiling).c_str(), eff >= 0.8 ? "met" : "NOT met",
+              Median(cores), std::thread::hardware_concurrency(), Median(lag));
+}
+
+void PrintCpu(const Results& r, const Options& o) {
+  std::printf("\nCPU-bound: no-op handler, %d partitions, %lld keys, %lld messages of %zu bytes drained, "
+              "median of %d rounds\n\n",
+              o.partitions, static_cast<long long>(o.keys), static_cast<long long>(o.cpu_messages), o.size, o.rounds);
+  std::printf("| mode | ordering | workers | msg/s | vs partition | CPU cores | rounds (msg/s) |\n");
+  std::printf("|---|---|--:|--:|--:|--:|---|\n");
+  std::vector<double> medians;
+  for (size_t m = 0; m < r.modes.size(); ++m) {
+    std::vector<double> rates;
+    for (const auto& s : r.samples[m]) rates.push_back(s.rate());
+    medians.push_back(Median(rates));
+  }
+  for (size_t m = 0; m < r.modes.size(); ++m) {
+    std::vector<double> cores;
+    std::string per_round;
+    for (const auto& s : r.samples[m]) {
+      cores.push_back(s.cores());
+      per_round += (per_round.empty() ? "" : " / ") + Grouped(s.rate());
+    }
+    std::printf("| %s | %s | %zu | %s | %.2f | %.2f | %s |\n", r.modes[m].name.c_str(),
+                OrderingName(r.modes[m].ordering).c_str(), r.modes[m].workers, Grouped(medians[m]).c_str(),
+                medians[m] / medians[0], Median(cores), per_round.c_str());
+  }
+  const double ratio = medians[1] / medians[0];
+  std::printf("\nkey / partition: %.2f (target >= 0.8: %s)\n", ratio, ratio >= 0.8 ? "met" : "NOT met");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"Ordering modes and handler kinds of kstrand::Runtime, I/O-bound and CPU-bound, on an embedded cluster"};
+  app.add_option("--scenario", o.scenario, "io, cpu or all")->check(CLI::IsMember({"io", "cpu", "all"}));
+  app.add_option("--partitions", o.partitions, "partitions of each topic")->check(CLI::Range(1, 10000));
+  app.add_option("--keys", o.keys, "distinct keys")->check(CLI::PositiveNumber);
+  app.add_option("--size", o.size, "value size in bytes")->check(CLI::PositiveNumber);
+  app.add_option("--io-messages", o.io_messages, "backlog of the io scenario")->check(CLI::PositiveNumber);
+  app.add_option("--cpu-messages", o.cpu_messages, "backlog of the cpu scenario (drained)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seconds", o.seconds, "io: time budget per mode and round, from its first handler call")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--io-latency-ms", o.io_latency_ms, "io: simulated I/O per message")->check(CLI::PositiveNumber);
+  app.add_option("--max-in-flight", o.max_in_flight, "io: max.in.flight of the async mode")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--partition-workers", o.partition_workers, "io: workers of the partition-ordered sync mode")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--key-workers", o.key_workers, "io: workers of the key-ordered sync mode")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--async-workers", o.async_workers, "io: workers of the key-ordered async mode")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--cpu-workers", o.cpu_workers, "cpu: workers of every mode")->check(CLI::PositiveNumber);
+  app.add_option("--rounds", o.rounds, "rounds; each runs every mode once, round robin")->check(CLI::PositiveNumber);
+  app.add_option("--timeout", o.timeout_s, "give up on a run after this many seconds")->check(CLI::PositiveNumber);
+  app.add_option("--max-other-cpu", o.max_other_cpu, "other processes' CPU (cores) above which a run is disturbed");
+  app.add_option("--kafka", o.kafka, "extra librdkafka property k=v for the consumers (repeatable)");
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  const bool io = o.scenario != "cpu", cpu = o.scenario != "io";
+
+  const int64_t key_bytes = static_cast<int64_t>(Key(o.keys - 1).size());
+  for (int64_t messages : {io ? o.io_messages : 0, cpu ? o.cpu_messages : 0}) {
+    const int64_t per_partition = (messages + o.partitions - 1) / o.partitions;
+    const double mib = per_partition * (static_cast<double>(o.size) + key_bytes + kRecordOverhead) / 1048576.0;
+    if (mib > kMockPartitionBytes / 1048576.0 * 0.95) {
+      std::fprintf(stderr,
+                   "refusing to run: %lld messages over %d partitions is about %.1f MiB per partition; the embedded "
+                   "broker keeps only about 5 MiB per partition. Use fewer messages or more --partitions.\n",
+                   static_cast<long long>(messages), o.partitions, mib);
+      return 2;
+    }
+  }
+
+  auto cluster = kstrand::EmbeddedCluster::Start(1);
+  if (!cluster.ok()) {
+    std::fprintf(stderr, "embedded cluster: %s\n", cluster.status().ToString().c_str());
+    return 1;
+  }
+  for (auto [enabled, topic, messages] : {std::tuple{io, "ordering-io", o.io_messages},
+                                          std::tuple{cpu, "ordering-cpu", o.cpu_messages}}) {
+    if (!enabled) continue;
+    if (auto st = Fill(**cluster, topic, messages, o); !st.ok()) {
+      std::fprintf(stderr, "refusing to run: %s\n", st.ToString().c_str());
+      return 2;
+    }
+  }
+  std::printf("%d rounds, %u hardware threads\n", o.rounds, std::thread::hardware_concurrency());
+  std::fflush(stdout);
+
+  int disturbed = 0;
+  std::optional<Results> io_results, cpu_results;
+  if (io) {
+    const double latency_s = o.io_latency_ms / 1000.0;
+    const auto concurrency = [&](size_t n) { return static_cast<double>(n) / latency_s; };
+    std::vector<Mode> modes = {
+        {"partition-sync", Ordering::kPartition, false, o.partition_workers, 0,
+         concurrency(std::min<size_t>(o.partition_workers, o.partitions))},
+        {"key-sync", Ordering::kKey, false, o.key_workers, 0,
+         concurrency(std::min({o.key_workers, kstrand::RuntimeConfig{}.max_in_flight, static_cast<size_t>(o.keys)}))},
+        {"key-async", Ordering::kKey, true, o.async_workers, o.max_in_flight,
+         concurrency(std::min(o.max_in_flight, static_cast<size_t>(o.keys)))},
+    };
+    auto r = RunScenario(**cluster, "io", "ordering-io", o.io_messages, std::move(modes),
+                         std::chrono::milliseconds(o.io_latency_ms), o.seconds, o);
+    if (!r.ok()) {
+      std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+      return 1;
+    }
+    disturbed += r->disturbed;
+    io_results = std::move(*r);
+  }
+  if (cpu) {
+    std::vector<Mode> modes = {
+        {"partition", Ordering::kPartition, false, o.cpu_workers, 0, 0},
+        {"key", Ordering::kKey, false, o.cpu_workers, 0, 0},
+        {"unordered", Ordering::kUnordered, false, o.cpu_workers, 0, 0},
+    };
+    auto r = RunScenario(**cluster, "cpu", "ordering-cpu", o.cpu_messages, std::move(modes),
+                         std::chrono::milliseconds(0), 0, o);
+    if (!r.ok()) {
+      std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+      return 1;
+    }
+    disturbed += r->disturbed;
+    cpu_results = std::move(*r);
+  }
+  if (io_results) PrintIo(*io_results, o);
+  if (cpu_results) PrintCpu(*cpu_results, o);
+  if (disturbed) {
+    std::printf("\nwarning: %d runs were disturbed by other processes (> %.2f cores); the figures are not reliable\n",
+                disturbed, o.max_other_cpu);
+  }
+  return 0;
+}
