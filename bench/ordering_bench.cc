@@ -31,6 +31,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -39,10 +40,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -85,6 +88,9 @@ struct Options {
   int rounds = 3;
   int timeout_s = 120;
   double max_other_cpu = 0.10;
+  int retries = 3;    // re-runs of a disturbed run
+  bool trace = false;  // print the runtime's progress every 100 ms
+  std::vector<std::string> only;  // run only these modes
   std::vector<std::string> kafka;
 };
 
@@ -109,6 +115,57 @@ struct CpuMark {
   }
 };
 
+// CPU time per thread of this process, from /proc/self/task, to show where
+// the CPU went. Thread names: librdkafka's threads are "rdk:*", the completion
+// timer of the async mode is renamed "bench-timer", kstrand's worker and poll
+// threads keep the process name.
+struct ThreadCpu {
+  std::string name;
+  double seconds = 0;
+};
+using ThreadSnapshot = std::map<int, ThreadCpu>;
+
+ThreadSnapshot Threads() {
+  ThreadSnapshot out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream f(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(f, line)) continue;
+    const auto open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 2 > line.size()) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::vector<std::string> fields;  // fields[0] is field 3 (state); utime is 14, stime 15
+    for (std::string field; rest >> field;) fields.push_back(field);
+    if (fields.size() < 13) continue;
+    const double ticks = std::stod(fields[11]) + std::stod(fields[12]);
+    out[std::stoi(entry.path().filename().string())] = {line.substr(open + 1, close - open - 1),
+                                                         ticks / sysconf(_SC_CLK_TCK)};
+  }
+  return out;
+}
+
+// Where the CPU of a window went, in CPU seconds per group of threads.
+struct CpuSplit {
+  double kstrand = 0;   // the Runtime's workers and poll thread (and the bench's main thread, which mostly sleeps)
+  double timer = 0;     // the async mode's completion timer thread
+  double consumer = 0;  // the Runtime's librdkafka threads (started with this run)
+  double broker = 0;    // the embedded cluster's librdkafka threads (and other threads older than the run)
+};
+
+CpuSplit Split(const ThreadSnapshot& before_run, const ThreadSnapshot& from, const ThreadSnapshot& to) {
+  CpuSplit split;
+  for (const auto& [tid, t] : to) {
+    auto it = from.find(tid);
+    const double used = t.seconds - (it == from.end() ? 0 : it->second.seconds);
+    if (t.name == "bench-timer") split.timer += used;
+    else if (t.name.rfind("rdk:", 0) == 0) (before_run.count(tid) ? split.broker : split.consumer) += used;
+    else if (before_run.count(tid) && tid != getpid()) split.broker += used;
+    else split.kstrand += used;
+  }
+  return split;
+}
+
 struct Mode {
   std::string name;
   Ordering ordering = Ordering::kPartition;
@@ -126,6 +183,7 @@ struct Sample {
   bool drained = false;  // the whole backlog was processed within the budget
   double in_flight = 0;  // mean Stats().in_flight in the window (io only)
   double timer_lag_ms = 0;  // async: mean lateness of the completion timers
+  CpuSplit split;           // CPU seconds per group of threads
   double rate() const { return seconds > 0 ? processed / seconds : 0; }
   double cores() const { return seconds > 0 ? cpu / seconds : 0; }
   // /proc/stat counts in ticks of 10 ms.
@@ -217,6 +275,7 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
   // completions the timers still fire), then the timers, then the progress.
   Progress progress(total);
   kstrand::runtime::TimerQueue timers;
+  timers.After(std::chrono::nanoseconds(0), [] { pthread_setname_np(pthread_self(), "bench-timer"); });
 
   kstrand::RuntimeConfig config;
   config.name = "bench-ordering";
@@ -258,6 +317,7 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
   }
   config.topics.push_back(std::move(th));
 
+  const ThreadSnapshot before_run = Threads();
   auto rt = kstrand::Runtime::Create(std::move(config));
   if (!rt.ok()) return rt.status();
   KSTRAND_RETURN_IF_ERROR((*rt)->Start());
@@ -265,26 +325,43 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
   const bool sample_in_flight = latency.count() > 0;
   double in_flight_sum = 0;
   int in_flight_samples = 0;
-  auto next_sample = Clock::now();
+  auto next_sample = Clock::now(), next_trace = Clock::now();
   const auto give_up = Clock::now() + std::chrono::seconds(o.timeout_s);
   Sample s;
   CpuMark cut;
+  ThreadSnapshot threads_first, threads_cut;
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const int64_t first = progress.first_ns.load(std::memory_order_acquire);
+    if (first && threads_first.empty()) threads_first = Threads();  // within ~1 ms of the first handler call
     if (const int64_t last = progress.last_ns.load(std::memory_order_acquire)) {
       s.processed = total;
       s.seconds = (last - first) / 1e9;
       s.drained = true;
       cut = progress.cpu_last;
+      threads_cut = Threads();
       break;
     }
     const int64_t now = Progress::NowNs();
     if (first && budget_s > 0 && now - first >= static_cast<int64_t>(budget_s * 1e9)) {
       s.processed = progress.done.load();
       cut = CpuMark::Now();
+      threads_cut = Threads();
       s.seconds = (now - first) / 1e9;
       break;
+    }
+    if (first && o.trace && Clock::now() >= next_trace) {
+      auto st = (*rt)->Stats();
+      size_t paused = 0, buffered = 0;
+      for (const auto& p : st.partitions) {
+        paused += p.paused;
+        buffered += p.buffered;
+      }
+      std::printf("  %s t=%.3f processed %llu, in flight %zu, %zu lanes, %zu paused, %zu buffered\n", mode.name.c_str(),
+                  (now - first) / 1e9, static_cast<unsigned long long>(st.processed), st.in_flight,
+                  st.partitions.size(), paused, buffered);
+      std::fflush(stdout);
+      next_trace = Clock::now() + std::chrono::milliseconds(100);
     }
     if (first && sample_in_flight && Clock::now() >= next_sample) {
       in_flight_sum += static_cast<double>((*rt)->Stats().in_flight);
@@ -302,6 +379,7 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
   s.other_cpu = std::max(0.0, (cut.system - progress.cpu_first.system) - s.cpu);
   s.in_flight = in_flight_samples ? in_flight_sum / in_flight_samples : 0;
   if (int64_t n = progress.lag_count.load()) s.timer_lag_ms = progress.lag_ns.load() / 1e6 / n;
+  s.split = Split(before_run, threads_first, threads_cut);
   return s;
 }
 
@@ -328,6 +406,32 @@ struct Results {
   std::vector<Mode> modes;
   std::vector<std::vector<Sample>> samples;  // per mode, per round
   int disturbed = 0;
+
+  double MedianRate(size_t m) const {
+    std::vector<double> v;
+    for (const auto& s : samples[m]) v.push_back(s.rate());
+    return Median(v);
+  }
+  template <typename F>
+  double MedianOf(size_t m, F f) const {
+    std::vector<double> v;
+    for (const auto& s : samples[m]) v.push_back(f(s));
+    return Median(v);
+  }
+  std::string PerRound(size_t m) const {
+    std::string out;
+    for (const auto& s : samples[m]) out += (out.empty() ? "" : " / ") + Grouped(s.rate()) + (s.drained ? "*" : "");
+    return out;
+  }
+  const Mode* Find(const std::string& name, size_t* index) const {
+    for (size_t m = 0; m < modes.size(); ++m) {
+      if (modes[m].name == name) {
+        *index = m;
+        return &modes[m];
+      }
+    }
+    return nullptr;
+  }
 };
 
 // Runs every mode `rounds` times, round robin, starting each round with the next mode.
@@ -335,18 +439,33 @@ Result<Results> RunScenario(const kstrand::EmbeddedCluster& cluster, const std::
                             const std::string& topic, int64_t total, std::vector<Mode> modes,
                             std::chrono::milliseconds latency, double budget_s, const Options& o) {
   Results r;
-  r.modes = std::move(modes);
+  for (auto& mode : modes) {
+    if (o.only.empty() || std::find(o.only.begin(), o.only.end(), mode.name) != o.only.end()) {
+      r.modes.push_back(std::move(mode));
+    }
+  }
   r.samples.resize(r.modes.size());
+  if (r.modes.empty()) return r;
   for (int round = 0; round < o.rounds; ++round) {
     std::string line = fmt::format("{} round {}:", scenario, round + 1);
     for (size_t i = 0; i < r.modes.size(); ++i) {
       const size_t m = (round + i) % r.modes.size();
       const Mode& mode = r.modes[m];
-      auto s = Run(cluster, topic, total, mode, latency, budget_s,
-                   fmt::format("bench-ordering-{}-{}-{}", scenario, mode.name, round), o);
-      if (!s.ok()) return s.status();
+      Result<Sample> s = Sample{};
+      bool disturbed = false;
+      for (int attempt = 0; attempt <= o.retries; ++attempt) {
+        s = Run(cluster, topic, total, mode, latency, budget_s,
+                fmt::format("bench-ordering-{}-{}-{}-{}", scenario, mode.name, round, attempt), o);
+        if (!s.ok()) return s.status();
+        disturbed = s->other_load() > o.max_other_cpu;
+        if (!disturbed) break;
+        if (attempt < o.retries) {
+          std::printf("%s round %d: %s: other processes used %.2f cores; again\n", scenario.c_str(), round + 1,
+                      mode.name.c_str(), s->other_load());
+          std::fflush(stdout);
+        }
+      }
       r.samples[m].push_back(*s);
-      const bool disturbed = s->other_load() > o.max_other_cpu;
       r.disturbed += disturbed;
       line += fmt::format(" {} {} msg/s ({} in {:.2f} s{}, CPU {:.2f} cores, others {:.2f}{});", mode.name,
                           Grouped(s->rate()), s->processed, s->seconds, s->drained ? ", drained" : "", s->cores(),
@@ -363,49 +482,63 @@ std::string OrderingName(Ordering o) {
   return o == Ordering::kPartition ? "partition" : o == Ordering::kKey ? "key" : "unordered";
 }
 
-void PrintIo(const Results& r, const Options& o) {
-  std::printf("\nI/O-bound: %d partitions, %lld keys, %d ms per message, budget %.0f s per run, median of %d rounds\n\n",
-              o.partitions, static_cast<long long>(o.keys), o.io_latency_ms, o.seconds, o.rounds);
-  std::printf("| mode | ordering | handler | workers | max.in.flight | msg/s | vs partition | ceiling msg/s | of ceiling "
-              "| CPU cores | mean in flight | rounds (msg/s) |\n");
-  std::printf("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
-  std::vector<double> medians;
+std::string Ratio(double value, double base, const char* format) {
+  return base > 0 ? fmt::format(fmt::runtime(format), value / base) : "-";
+}
+
+// Median cores per group of threads, per mode.
+void PrintCpuSplit(const Results& r) {
+  std::printf("\nwhere the CPU went (cores, median of the rounds):\n\n");
+  std::printf("| mode | whole process | kstrand workers + poll thread | completion timer | librdkafka consumer "
+              "| embedded broker |\n");
+  std::printf("|---|--:|--:|--:|--:|--:|\n");
   for (size_t m = 0; m < r.modes.size(); ++m) {
-    std::vector<double> rates;
-    for (const auto& s : r.samples[m]) rates.push_back(s.rate());
-    medians.push_back(Median(rates));
+    auto per_s = [&](auto f) { return r.MedianOf(m, [&](const Sample& s) { return s.seconds > 0 ? f(s) / s.seconds : 0; }); };
+    std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r.modes[m].name.c_str(),
+                per_s([](const Sample& s) { return s.cpu; }), per_s([](const Sample& s) { return s.split.kstrand; }),
+                per_s([](const Sample& s) { return s.split.timer; }),
+                per_s([](const Sample& s) { return s.split.consumer; }),
+                per_s([](const Sample& s) { return s.split.broker; }));
   }
+}
+
+void PrintIo(const Results& r, const Options& o) {
+  std::printf("\nI/O-bound: %d partitions, %lld keys, %d ms per message, budget %g s per run, median of %d rounds\n\n",
+              o.partitions, static_cast<long long>(o.keys), o.io_latency_ms, o.seconds, o.rounds);
+  std::printf("| mode | ordering | handler | workers | max.in.flight | msg/s | vs partition | ceiling msg/s "
+              "| of ceiling | CPU cores | mean in flight | rounds (msg/s) |\n");
+  std::printf("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+  size_t a = 0, c = 0;
+  const double base = r.Find("partition-sync", &a) ? r.MedianRate(a) : 0;
   for (size_t m = 0; m < r.modes.size(); ++m) {
     const Mode& mode = r.modes[m];
-    std::vector<double> cores, in_flight;
-    std::string per_round;
-    for (const auto& s : r.samples[m]) {
-      cores.push_back(s.cores());
-      in_flight.push_back(s.in_flight);
-      per_round += (per_round.empty() ? "" : " / ") + Grouped(s.rate()) + (s.drained ? "*" : "");
-    }
-    std::printf("| %s | %s | %s | %zu | %s | %s | %.1fx | %s | %.2f | %.2f | %s | %s |\n", mode.name.c_str(),
+    const double rate = r.MedianRate(m);
+    std::printf("| %s | %s | %s | %zu | %s | %s | %s | %s | %.2f | %.2f | %s | %s |\n", mode.name.c_str(),
                 OrderingName(mode.ordering).c_str(), mode.async ? "async (timer)" : "sync (sleep)", mode.workers,
                 mode.max_in_flight ? Grouped(static_cast<double>(mode.max_in_flight)).c_str() : "1,000 (default)",
-                Grouped(medians[m]).c_str(), medians[m] / medians[0], Grouped(mode.ceiling).c_str(),
-                medians[m] / mode.ceiling, Median(cores), Grouped(Median(in_flight)).c_str(), per_round.c_str());
+                Grouped(rate).c_str(), Ratio(rate, base, "{:.1f}x").c_str(), Grouped(mode.ceiling).c_str(),
+                rate / mode.ceiling, r.MedianOf(m, [](const Sample& s) { return s.cores(); }),
+                Grouped(r.MedianOf(m, [](const Sample& s) { return s.in_flight; })).c_str(), r.PerRound(m).c_str());
   }
-  std::printf("\n(* = drained the whole backlog of %lld before the budget; ceiling = concurrency / latency)\n",
+  std::printf("\n* = drained the whole backlog (%lld messages) within the budget. ceiling = concurrency / latency: "
+              "min(workers, partitions) for partition-sync, min(workers, max.in.flight) for key-sync, max.in.flight "
+              "for key-async.\n",
               static_cast<long long>(o.io_messages));
-  // Targets: the async key mode against the partition mode, and against its ceiling.
-  const size_t a = 0, c = r.modes.size() - 1;
-  std::vector<double> lag, cores;
-  for (const auto& s : r.samples[c]) {
-    lag.push_back(s.timer_lag_ms);
-    cores.push_back(s.cores());
+  PrintCpuSplit(r);
+  if (const Mode* async = r.Find("key-async", &c)) {
+    const double rate = r.MedianRate(c), eff = rate / async->ceiling;
+    std::printf("\n");
+    if (base > 0) {
+      std::printf("key-async / partition-sync: %.1fx (target >= 50x: %s)\n", rate / base,
+                  rate / base >= 50 ? "met" : "NOT met");
+    }
+    std::printf("key-async: %.2f of its ceiling of %s msg/s (target >= 0.8: %s); the process used %.2f cores of %u; "
+                "completions ran on average %.2f ms after they were due; %s in flight on average (max.in.flight %zu)\n",
+                eff, Grouped(async->ceiling).c_str(), eff >= 0.8 ? "met" : "NOT met",
+                r.MedianOf(c, [](const Sample& s) { return s.cores(); }), std::thread::hardware_concurrency(),
+                r.MedianOf(c, [](const Sample& s) { return s.timer_lag_ms; }),
+                Grouped(r.MedianOf(c, [](const Sample& s) { return s.in_flight; })).c_str(), async->max_in_flight);
   }
-  const double ratio = medians[c] / medians[a], eff = medians[c] / r.modes[c].ceiling;
-  std::printf("%s / %s: %.1fx (target >= 50x: %s)\n", r.modes[c].name.c_str(), r.modes[a].name.c_str(), ratio,
-              ratio >= 50 ? "met" : "NOT met");
-  std::printf("%s: %.2f of its ceiling %s msg/s (target >= 0.8: %s); the process used %.2f of %u cores, "
-              "completion timers ran %.2f ms late on average\n",
-              r.modes[c].name.c_str(), eff, Grouped(r.modes[c].ceiling).c_str(), eff >= 0.8 ? "met" : "NOT met",
-              Median(cores), std::thread::hardware_concurrency(), Median(lag));
 }
 
 void PrintCpu(const Results& r, const Options& o) {
@@ -414,25 +547,20 @@ void PrintCpu(const Results& r, const Options& o) {
               o.partitions, static_cast<long long>(o.keys), static_cast<long long>(o.cpu_messages), o.size, o.rounds);
   std::printf("| mode | ordering | workers | msg/s | vs partition | CPU cores | rounds (msg/s) |\n");
   std::printf("|---|---|--:|--:|--:|--:|---|\n");
-  std::vector<double> medians;
+  size_t a = 0, k = 0;
+  const double base = r.Find("partition", &a) ? r.MedianRate(a) : 0;
   for (size_t m = 0; m < r.modes.size(); ++m) {
-    std::vector<double> rates;
-    for (const auto& s : r.samples[m]) rates.push_back(s.rate());
-    medians.push_back(Median(rates));
+    const double rate = r.MedianRate(m);
+    std::printf("| %s | %s | %zu | %s | %s | %.2f | %s |\n", r.modes[m].name.c_str(),
+                OrderingName(r.modes[m].ordering).c_str(), r.modes[m].workers, Grouped(rate).c_str(),
+                Ratio(rate, base, "{:.2f}").c_str(), r.MedianOf(m, [](const Sample& s) { return s.cores(); }),
+                r.PerRound(m).c_str());
   }
-  for (size_t m = 0; m < r.modes.size(); ++m) {
-    std::vector<double> cores;
-    std::string per_round;
-    for (const auto& s : r.samples[m]) {
-      cores.push_back(s.cores());
-      per_round += (per_round.empty() ? "" : " / ") + Grouped(s.rate());
-    }
-    std::printf("| %s | %s | %zu | %s | %.2f | %.2f | %s |\n", r.modes[m].name.c_str(),
-                OrderingName(r.modes[m].ordering).c_str(), r.modes[m].workers, Grouped(medians[m]).c_str(),
-                medians[m] / medians[0], Median(cores), per_round.c_str());
+  PrintCpuSplit(r);
+  if (base > 0 && r.Find("key", &k)) {
+    const double ratio = r.MedianRate(k) / base;
+    std::printf("\nkey / partition: %.2f (target >= 0.8: %s)\n", ratio, ratio >= 0.8 ? "met" : "NOT met");
   }
-  const double ratio = medians[1] / medians[0];
-  std::printf("\nkey / partition: %.2f (target >= 0.8: %s)\n", ratio, ratio >= 0.8 ? "met" : "NOT met");
 }
 
 }  // namespace
@@ -462,6 +590,10 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", o.rounds, "rounds; each runs every mode once, round robin")->check(CLI::PositiveNumber);
   app.add_option("--timeout", o.timeout_s, "give up on a run after this many seconds")->check(CLI::PositiveNumber);
   app.add_option("--max-other-cpu", o.max_other_cpu, "other processes' CPU (cores) above which a run is disturbed");
+  app.add_option("--retries", o.retries, "re-runs of a disturbed run")->check(CLI::NonNegativeNumber);
+  app.add_option("--only", o.only, "run only these modes (repeatable): partition-sync, key-sync, key-async, "
+                                   "partition, key, unordered");
+  app.add_flag("--trace", o.trace, "print the runtime's progress every 100 ms");
   app.add_option("--kafka", o.kafka, "extra librdkafka property k=v for the consumers (repeatable)");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
@@ -533,8 +665,8 @@ int main(int argc, char** argv) {
     disturbed += r->disturbed;
     cpu_results = std::move(*r);
   }
-  if (io_results) PrintIo(*io_results, o);
-  if (cpu_results) PrintCpu(*cpu_results, o);
+  if (io_results && !io_results->modes.empty()) PrintIo(*io_results, o);
+  if (cpu_results && !cpu_results->modes.empty()) PrintCpu(*cpu_results, o);
   if (disturbed) {
     std::printf("\nwarning: %d runs were disturbed by other processes (> %.2f cores); the figures are not reliable\n",
                 disturbed, o.max_other_cpu);

@@ -1,9 +1,12 @@
 // `kstrand consume`: the replica of the scaling scenario. Joins the group with
 // --members runtimes in one process, logs every assignment and revocation,
-// simulates work per message and can forward what it processed to a topic
-// (same key and value, headers naming the source) for outside verification.
+// simulates work per message (sleeping, spinning, or as asynchronous I/O on
+// timers), can fail a share of attempts to exercise the failure policies, and
+// can forward what it processed to a topic (same key and value, headers naming
+// the source) for outside verification.
 #include <spdlog/spdlog.h>
 
+#include <random>
 #include <thread>
 
 #include "cli/commands.h"
@@ -12,6 +15,7 @@
 #include "kstrand/runtime.h"
 #include "kstrand/shutdown.h"
 #include "runtime/parse.h"
+#include "runtime/timer_queue.h"
 
 namespace kstrand::cli {
 namespace {
@@ -22,9 +26,58 @@ struct ConsumeOptions {
   std::string group = "kstrand";
   int members = 1;
   std::string work = "0ms";
+  std::string work_mode = "sleep";
+  std::string order = "partition";
+  double fail_rate = 0;
+  int max_attempts = 1;
+  std::string backoff = "100ms";
+  std::string on_failure;  // default: dead-letter with --dlq, else stop-partition
+  std::string dlq;
   std::string forward_to;
   SettingsFlags settings;
 };
+
+// The topic settings the flags describe.
+Result<TopicHandler> TopicPolicy(const ConsumeOptions& opts) {
+  TopicHandler t;
+  if (opts.order == "partition") t.ordering = Ordering::kPartition;
+  else if (opts.order == "key") t.ordering = Ordering::kKey;
+  else t.ordering = Ordering::kUnordered;
+  FailurePolicy& f = t.on_failure;
+  f.max_attempts = opts.max_attempts;
+  auto backoff = ParseDuration(opts.backoff);
+  if (!backoff.ok()) return Status(Errc::kInvalidArgument, "--backoff: " + backoff.status().detail());
+  f.backoff = *backoff;
+  f.max_backoff = std::max(f.max_backoff, f.backoff);
+  std::string action = opts.on_failure.empty() ? (opts.dlq.empty() ? "stop-partition" : "dead-letter") : opts.on_failure;
+  if (action == "dead-letter") f.then = FailureAction::kDeadLetter;
+  else if (action == "skip") f.then = FailureAction::kSkip;
+  else if (action == "stop-runtime") f.then = FailureAction::kStopRuntime;
+  else f.then = FailureAction::kStopPartition;
+  if (f.then == FailureAction::kDeadLetter && opts.dlq.empty()) {
+    return Status(Errc::kInvalidArgument, "--on-failure dead-letter needs --dlq TOPIC");
+  }
+  if (f.then != FailureAction::kDeadLetter && !opts.dlq.empty()) {
+    return Status(Errc::kInvalidArgument, "--dlq conflicts with --on-failure " + action);
+  }
+  f.dead_letter_topic = opts.dlq;
+  return t;
+}
+
+// Whether this attempt fails, under --fail-rate.
+bool SimulatedFailure(double rate) {
+  if (rate <= 0) return false;
+  thread_local std::minstd_rand rng(std::random_device{}());
+  return std::uniform_real_distribution<double>(0, 1)(rng) < rate;
+}
+
+const Status kSimulatedFailure(Errc::kHandlerFailed, "simulated failure (--fail-rate)");
+
+kafka::Producer::Headers SourceHeaders(const Message& m) {
+  return {{"kstrand-source-topic", std::string(m.topic())},
+          {"kstrand-source-partition", std::to_string(m.partition().value())},
+          {"kstrand-source-offset", std::to_string(m.offset().value())}};
+}
 
 void LogRebalance(const RebalanceEvent& ev) {
   const char* what = ev.kind == RebalanceKind::kAssigned ? "assigned" : ev.kind == RebalanceKind::kRevoked ? "revoked" : "lost";
@@ -42,6 +95,7 @@ int RunConsume(ConsumeOptions& opts) {
   auto work = ParseDuration(opts.work);
   if (!work.ok()) return Fail(Status(Errc::kInvalidArgument, "--work: " + work.status().detail()));
 
+  runtime::TimerQueue io;  // --work-mode async; outlives the runtimes (stopped first)
   std::unique_ptr<kafka::Producer> forward;
   if (!opts.forward_to.empty()) {
     auto fp = opts.conn.Properties(false).value();
@@ -52,15 +106,37 @@ int RunConsume(ConsumeOptions& opts) {
     forward = std::move(p.value());
   }
 
-  Handler handler = [&, delay = *work](const Message& m) -> Status {
-    if (delay.count() > 0) std::this_thread::sleep_for(delay);
-    if (!forward) return Status::Ok();
-    // Acknowledged before we return, so the commit never passes an unforwarded message.
-    return forward->ProduceAndWait(opts.forward_to, m.key(), m.value(),
-                                   {{"kstrand-source-topic", std::string(m.topic())},
-                                    {"kstrand-source-partition", std::to_string(m.partition().value())},
-                                    {"kstrand-source-offset", std::to_string(m.offset().value())}});
-  };
+  auto policy = TopicPolicy(opts);
+  if (!policy.ok()) return Fail(policy.status());
+  const auto delay = *work;
+  const double fail_rate = opts.fail_rate;
+  if (opts.work_mode == "async") {
+    // Simulated I/O: a timer completes the message; no thread waits for it.
+    policy->async_handler = [&, delay, fail_rate](const Message& m, Completion done) {
+      auto finish = [&, done, fail_rate, &m = m] {
+        if (SimulatedFailure(fail_rate)) return done(kSimulatedFailure);
+        if (!forward) return done(Status::Ok());
+        Status st = forward->ProduceAsync(opts.forward_to, m.key(), m.value(), SourceHeaders(m), done);
+        if (!st.ok()) done(st);
+      };
+      if (delay.count() > 0) io.After(delay, std::move(finish));
+      else finish();
+    };
+  } else {
+    const bool spin = opts.work_mode == "cpu";
+    policy->handler = [&, delay, fail_rate, spin](const Message& m) -> Status {
+      if (spin) {
+        for (auto until = std::chrono::steady_clock::now() + delay; std::chrono::steady_clock::now() < until;) {
+        }
+      } else if (delay.count() > 0) {
+        std::this_thread::sleep_for(delay);
+      }
+      if (SimulatedFailure(fail_rate)) return kSimulatedFailure;
+      if (!forward) return Status::Ok();
+      // Acknowledged before we return, so the commit never passes an unforwarded message.
+      return forward->ProduceAndWait(opts.forward_to, m.key(), m.value(), SourceHeaders(m));
+    };
+  }
 
   std::vector<std::unique_ptr<Runtime>> members;
   for (int i = 1; i <= opts.members; ++i) {
@@ -70,7 +146,11 @@ int RunConsume(ConsumeOptions& opts) {
     config.group_id = opts.group;
     config.kafka = *props;
     config.connect_timeout = std::chrono::milliseconds(opts.conn.connect_timeout_ms());
-    for (const auto& t : opts.topics) config.topics.push_back({t, handler});
+    for (const auto& t : opts.topics) {
+      TopicHandler topic = *policy;
+      topic.topic = t;
+      config.topics.push_back(std::move(topic));
+    }
     config.on_rebalance = LogRebalance;
     auto rt = Runtime::Create(std::move(config));
     if (!rt.ok()) return Fail(rt.status());
@@ -91,11 +171,13 @@ int RunConsume(ConsumeOptions& opts) {
   std::vector<std::thread> stoppers;
   for (auto& m : members) stoppers.emplace_back([&m] { m->Stop(); });
   for (auto& t : stoppers) t.join();
+  io.Stop();  // completions still pending would forward through a producer about to go
   uint64_t total = 0;
   for (auto& m : members) {
     auto s = m->Stats();
     total += s.processed;
-    spdlog::info("{}: processed {}, failed {}, rebalances {}", m->config().name, s.processed, s.failed, s.rebalances);
+    spdlog::info("{}: processed {}, failed {} (retried {}, dead-lettered {}, skipped {}), rebalances {}",
+                 m->config().name, s.processed, s.failed, s.retried, s.dead_lettered, s.skipped, s.rebalances);
     if (Status st = m->Wait(); !st.ok() && failure.ok()) failure = st;
   }
   if (forward) {
@@ -116,6 +198,23 @@ void AddConsumeCommand(CLI::App& app, SetAction set_action) {
   cmd->add_option("--members", opts->members, "Group members to run in this process")
       ->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--work", opts->work, "Simulated work per message (e.g. 2ms)")->capture_default_str();
+  cmd->add_option("--work-mode", opts->work_mode,
+                  "sleep (a blocked thread), cpu (a busy thread) or async (a timer: no thread waits)")
+      ->capture_default_str()->check(CLI::IsMember({"sleep", "cpu", "async"}));
+  cmd->add_option("--order", opts->order,
+                  "partition (one message per partition at a time), key (one per key) or unordered")
+      ->capture_default_str()->check(CLI::IsMember({"partition", "key", "unordered"}));
+  cmd->add_option("--fail-rate", opts->fail_rate, "Share of attempts that fail, 0..1 (exercises the failure policy)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--max-attempts", opts->max_attempts, "Attempts per message before the failure policy applies")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--backoff", opts->backoff, "Wait before the second attempt; doubles after each further failure")
+      ->capture_default_str();
+  cmd->add_option("--on-failure", opts->on_failure,
+                  "After the last attempt: stop-partition, dead-letter, skip or stop-runtime "
+                  "(default: dead-letter with --dlq, else stop-partition)")
+      ->check(CLI::IsMember({"stop-partition", "dead-letter", "skip", "stop-runtime"}));
+  cmd->add_option("--dlq", opts->dlq, "Dead-letter topic for messages that failed every attempt");
   cmd->add_option("--forward-to", opts->forward_to,
                   "Produce every processed message to this topic, with kstrand-source-* headers");
   opts->settings.Add(*cmd);

@@ -274,7 +274,7 @@ SubLane::Next SubLane::FinishLocked(size_t done, std::optional<Status> failure) 
   if (attempts_ < policy.max_attempts) {
     l.retried_.fetch_add(1);
     auto wait = Backoff(policy, attempts_);
-    spdlog::warn("{}: attempt {} of {} failed: {}; retrying in {} ms", where, attempts_, policy.max_attempts,
+    spdlog::debug("{}: attempt {} of {} failed: {}; retrying in {} ms", where, attempts_, policy.max_attempts,
                  failure->ToString(), std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
     state_ = State::kQueued;  // order holds: nothing behind it in this sub-lane runs meanwhile
     l.env_->timers().After(wait, [self = shared_from_this()] { self->Schedule(); });
