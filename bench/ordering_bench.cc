@@ -45,7 +45,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -80,6 +79,7 @@ struct Options {
   int64_t cpu_messages = 400'000;
   double seconds = 10;         // io: budget per mode and round
   int io_latency_ms = 5;
+  int timer_threads = 1;  // io key-async: TimerQueues firing the completions
   size_t max_in_flight = 2000;  // io key-async
   size_t partition_workers = 12;
   size_t key_workers = 64;
@@ -129,18 +129,12 @@ ThreadSnapshot Threads() {
   ThreadSnapshot out;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
-    std::ifstream f(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(f, line)) continue;
-    const auto open = line.find('('), close = line.rfind(')');
-    if (open == std::string::npos || close == std::string::npos || close + 2 > line.size()) continue;
-    std::istringstream rest(line.substr(close + 2));
-    std::vector<std::string> fields;  // fields[0] is field 3 (state); utime is 14, stime 15
-    for (std::string field; rest >> field;) fields.push_back(field);
-    if (fields.size() < 13) continue;
-    const double ticks = std::stod(fields[11]) + std::stod(fields[12]);
-    out[std::stoi(entry.path().filename().string())] = {line.substr(open + 1, close - open - 1),
-                                                         ticks / sysconf(_SC_CLK_TCK)};
+    // schedstat: nanoseconds on the CPU (precise, unlike stat's 10 ms ticks), ...
+    std::ifstream stat(entry.path() / "schedstat"), comm(entry.path() / "comm");
+    double ns = 0;
+    std::string name;
+    if (!(stat >> ns) || !std::getline(comm, name)) continue;
+    out[std::stoi(entry.path().filename().string())] = {name, ns / 1e9};
   }
   return out;
 }
@@ -183,6 +177,8 @@ struct Sample {
   bool drained = false;  // the whole backlog was processed within the budget
   double in_flight = 0;  // mean Stats().in_flight in the window (io only)
   double timer_lag_ms = 0;  // async: mean lateness of the completion timers
+  double complete_us = 0;   // async: mean time inside Completion::operator() (kstrand's completion path)
+  double longest_stall_ms = 0;  // longest time in the window in which no message completed
   CpuSplit split;           // CPU seconds per group of threads
   double rate() const { return seconds > 0 ? processed / seconds : 0; }
   double cores() const { return seconds > 0 ? cpu / seconds : 0; }
@@ -199,7 +195,8 @@ struct Progress {
   std::atomic<int64_t> last_ns{0};   // published after cpu_last
   std::atomic<int64_t> done{0};
   CpuMark cpu_first, cpu_last;
-  std::atomic<int64_t> lag_ns{0}, lag_count{0};  // timer thread only
+  // Timer threads only: lateness of the completion timers and time spent in Completion::operator().
+  std::atomic<int64_t> lag_ns{0}, lag_count{0}, complete_ns{0};
 
   static int64_t NowNs() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
@@ -274,8 +271,12 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
   // Destroyed in reverse: the Runtime first (Stop drains in-flight work, whose
   // completions the timers still fire), then the timers, then the progress.
   Progress progress(total);
-  kstrand::runtime::TimerQueue timers;
-  timers.After(std::chrono::nanoseconds(0), [] { pthread_setname_np(pthread_self(), "bench-timer"); });
+  std::vector<std::unique_ptr<kstrand::runtime::TimerQueue>> timers;
+  for (int i = 0; i < (mode.async ? o.timer_threads : 0); ++i) {
+    timers.push_back(std::make_unique<kstrand::runtime::TimerQueue>());
+    timers.back()->After(std::chrono::nanoseconds(0), [] { pthread_setname_np(pthread_self(), "bench-timer"); });
+  }
+  std::atomic<uint64_t> next_timer{0};
 
   kstrand::RuntimeConfig config;
   config.name = "bench-ordering";
@@ -290,15 +291,23 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
   th.topic = topic;
   th.ordering = mode.ordering;
   if (mode.async) {
-    th.async_handler = [&progress, &timers, latency](const kstrand::Message&, kstrand::Completion done) {
+    // The "I/O" is a timer: a waiting message costs a TimerQueue entry, not a
+    // thread. --timer-threads > 1 spreads the timers over several queues.
+    th.async_handler = [&progress, &timers, &next_timer, latency](const kstrand::Message&,
+                                                                   kstrand::Completion done) {
       progress.Started();
       const auto due = Clock::now() + latency;
-      timers.After(latency, [&progress, due, done = std::move(done)] {
-        progress.lag_ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - due).count(),
+      auto& queue = *timers[next_timer.fetch_add(1, std::memory_order_relaxed) % timers.size()];
+      queue.After(latency, [&progress, due, done = std::move(done)] {
+        const auto now = Clock::now();
+        progress.lag_ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(now - due).count(),
                                   std::memory_order_relaxed);
         progress.lag_count.fetch_add(1, std::memory_order_relaxed);
         progress.Done();
         done(Status::Ok());
+        progress.complete_ns.fetch_add(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - now).count(),
+            std::memory_order_relaxed);
       });
     };
   } else if (latency.count() > 0) {
@@ -330,10 +339,19 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
   Sample s;
   CpuMark cut;
   ThreadSnapshot threads_first, threads_cut;
+  int64_t last_done = -1, last_change_ns = 0, longest_stall_ns = 0;  // sampled every ~1 ms
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const int64_t first = progress.first_ns.load(std::memory_order_acquire);
     if (first && threads_first.empty()) threads_first = Threads();  // within ~1 ms of the first handler call
+    if (first) {
+      const int64_t done = progress.done.load(std::memory_order_relaxed), t = Progress::NowNs();
+      if (done != last_done || last_change_ns == 0) {
+        last_done = done;
+        last_change_ns = t;
+      }
+      longest_stall_ns = std::max(longest_stall_ns, t - last_change_ns);
+    }
     if (const int64_t last = progress.last_ns.load(std::memory_order_acquire)) {
       s.processed = total;
       s.seconds = (last - first) / 1e9;
@@ -378,7 +396,11 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
   s.cpu = cut.process - progress.cpu_first.process;
   s.other_cpu = std::max(0.0, (cut.system - progress.cpu_first.system) - s.cpu);
   s.in_flight = in_flight_samples ? in_flight_sum / in_flight_samples : 0;
-  if (int64_t n = progress.lag_count.load()) s.timer_lag_ms = progress.lag_ns.load() / 1e6 / n;
+  if (int64_t n = progress.lag_count.load()) {
+    s.timer_lag_ms = progress.lag_ns.load() / 1e6 / n;
+    s.complete_us = progress.complete_ns.load() / 1e3 / n;
+  }
+  s.longest_stall_ms = longest_stall_ns / 1e6;
   s.split = Split(before_run, threads_first, threads_cut);
   return s;
 }
@@ -506,19 +528,20 @@ void PrintIo(const Results& r, const Options& o) {
   std::printf("\nI/O-bound: %d partitions, %lld keys, %d ms per message, budget %g s per run, median of %d rounds\n\n",
               o.partitions, static_cast<long long>(o.keys), o.io_latency_ms, o.seconds, o.rounds);
   std::printf("| mode | ordering | handler | workers | max.in.flight | msg/s | vs partition | ceiling msg/s "
-              "| of ceiling | CPU cores | mean in flight | rounds (msg/s) |\n");
-  std::printf("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+              "| of ceiling | CPU cores | mean in flight | longest stall ms | rounds (msg/s) |\n");
+  std::printf("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
   size_t a = 0, c = 0;
   const double base = r.Find("partition-sync", &a) ? r.MedianRate(a) : 0;
   for (size_t m = 0; m < r.modes.size(); ++m) {
     const Mode& mode = r.modes[m];
     const double rate = r.MedianRate(m);
-    std::printf("| %s | %s | %s | %zu | %s | %s | %s | %s | %.2f | %.2f | %s | %s |\n", mode.name.c_str(),
+    std::printf("| %s | %s | %s | %zu | %s | %s | %s | %s | %.2f | %.2f | %s | %.0f | %s |\n", mode.name.c_str(),
                 OrderingName(mode.ordering).c_str(), mode.async ? "async (timer)" : "sync (sleep)", mode.workers,
                 mode.max_in_flight ? Grouped(static_cast<double>(mode.max_in_flight)).c_str() : "1,000 (default)",
                 Grouped(rate).c_str(), Ratio(rate, base, "{:.1f}x").c_str(), Grouped(mode.ceiling).c_str(),
                 rate / mode.ceiling, r.MedianOf(m, [](const Sample& s) { return s.cores(); }),
-                Grouped(r.MedianOf(m, [](const Sample& s) { return s.in_flight; })).c_str(), r.PerRound(m).c_str());
+                Grouped(r.MedianOf(m, [](const Sample& s) { return s.in_flight; })).c_str(),
+                r.MedianOf(m, [](const Sample& s) { return s.longest_stall_ms; }), r.PerRound(m).c_str());
   }
   std::printf("\n* = drained the whole backlog (%lld messages) within the budget. ceiling = concurrency / latency: "
               "min(workers, partitions) for partition-sync, min(workers, max.in.flight) for key-sync, max.in.flight "
@@ -533,10 +556,12 @@ void PrintIo(const Results& r, const Options& o) {
                   rate / base >= 50 ? "met" : "NOT met");
     }
     std::printf("key-async: %.2f of its ceiling of %s msg/s (target >= 0.8: %s); the process used %.2f cores of %u; "
-                "completions ran on average %.2f ms after they were due; %s in flight on average (max.in.flight %zu)\n",
+                "%d timer thread(s) fired the completions on average %.2f ms after they were due, each spending "
+                "%.1f us inside Completion::operator(); %s in flight on average (max.in.flight %zu)\n",
                 eff, Grouped(async->ceiling).c_str(), eff >= 0.8 ? "met" : "NOT met",
                 r.MedianOf(c, [](const Sample& s) { return s.cores(); }), std::thread::hardware_concurrency(),
-                r.MedianOf(c, [](const Sample& s) { return s.timer_lag_ms; }),
+                o.timer_threads, r.MedianOf(c, [](const Sample& s) { return s.timer_lag_ms; }),
+                r.MedianOf(c, [](const Sample& s) { return s.complete_us; }),
                 Grouped(r.MedianOf(c, [](const Sample& s) { return s.in_flight; })).c_str(), async->max_in_flight);
   }
 }
@@ -545,16 +570,16 @@ void PrintCpu(const Results& r, const Options& o) {
   std::printf("\nCPU-bound: no-op handler, %d partitions, %lld keys, %lld messages of %zu bytes drained, "
               "median of %d rounds\n\n",
               o.partitions, static_cast<long long>(o.keys), static_cast<long long>(o.cpu_messages), o.size, o.rounds);
-  std::printf("| mode | ordering | workers | msg/s | vs partition | CPU cores | rounds (msg/s) |\n");
-  std::printf("|---|---|--:|--:|--:|--:|---|\n");
+  std::printf("| mode | ordering | workers | msg/s | vs partition | CPU cores | longest stall ms | rounds (msg/s) |\n");
+  std::printf("|---|---|--:|--:|--:|--:|--:|---|\n");
   size_t a = 0, k = 0;
   const double base = r.Find("partition", &a) ? r.MedianRate(a) : 0;
   for (size_t m = 0; m < r.modes.size(); ++m) {
     const double rate = r.MedianRate(m);
-    std::printf("| %s | %s | %zu | %s | %s | %.2f | %s |\n", r.modes[m].name.c_str(),
+    std::printf("| %s | %s | %zu | %s | %s | %.2f | %.0f | %s |\n", r.modes[m].name.c_str(),
                 OrderingName(r.modes[m].ordering).c_str(), r.modes[m].workers, Grouped(rate).c_str(),
                 Ratio(rate, base, "{:.2f}").c_str(), r.MedianOf(m, [](const Sample& s) { return s.cores(); }),
-                r.PerRound(m).c_str());
+                r.MedianOf(m, [](const Sample& s) { return s.longest_stall_ms; }), r.PerRound(m).c_str());
   }
   PrintCpuSplit(r);
   if (base > 0 && r.Find("key", &k)) {
@@ -578,6 +603,8 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", o.seconds, "io: time budget per mode and round, from its first handler call")
       ->check(CLI::PositiveNumber);
   app.add_option("--io-latency-ms", o.io_latency_ms, "io: simulated I/O per message")->check(CLI::PositiveNumber);
+  app.add_option("--timer-threads", o.timer_threads, "io: timer threads firing the async completions")
+      ->check(CLI::Range(1, 64));
   app.add_option("--max-in-flight", o.max_in_flight, "io: max.in.flight of the async mode")
       ->check(CLI::PositiveNumber);
   app.add_option("--partition-workers", o.partition_workers, "io: workers of the partition-ordered sync mode")

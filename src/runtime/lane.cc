@@ -77,6 +77,13 @@ void LaneEnv::Close() {
   }
   timers_.Stop();
   pool_.Stop();
+  // Deliver what is being dead-lettered, then stop the producer here: its
+  // delivery callbacks hold lanes, and so this env, and must not be what
+  // destroys it (on the producer's own thread).
+  if (dead_letters) {
+    if (Status st = dead_letters->Flush(10000); !st.ok()) spdlog::warn("dead-letter producer: {}", st.ToString());
+    dead_letters.reset();
+  }
 }
 
 // ---- SubLane ----
@@ -155,7 +162,7 @@ class AsyncCompletion final : public detail::CompletionTarget {
 
 bool SubLane::RunSome() {
   Lane& l = *lane_;
-  const TopicSpec& spec = l.spec_;
+  const TopicHandler& spec = l.spec_;
   bool wake = false;
   {
     std::lock_guard lock(l.mu_);
@@ -260,7 +267,11 @@ SubLane::Next SubLane::FinishLocked(size_t done, std::optional<Status> failure) 
   permits_ = 0;
   CompleteLocked(done);
   l.processed_.fetch_add(done);
-  if (done > 0) attempts_ = 0;
+  if (done > 0) {
+    attempts_ = 0;
+    // The frontier moved: a partition paused at max.ahead may have room again.
+    if (l.paused_.load() && !l.stopped_.load() && l.HasRoomLocked()) l.env_->WakePoller();
+  }
   if (l.HaltedLocked()) {
     AbandonLocked();
     return Next::kIdle;
@@ -394,7 +405,7 @@ void SubLane::SendToDeadLetters(Status error) {
 
 // ---- Lane ----
 
-Lane::Lane(TopicPartition tp, Generation generation, const TopicSpec& spec, std::shared_ptr<LaneEnv> env,
+Lane::Lane(TopicPartition tp, Generation generation, const TopicHandler& spec, std::shared_ptr<LaneEnv> env,
            std::vector<int64_t> already_done)
     : tp_(std::move(tp)),
       generation_(generation),

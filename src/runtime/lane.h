@@ -72,8 +72,8 @@ class LaneEnv {
   // A kStopRuntime failure: the poll thread stops the runtime with `why`.
   void RequestStop(Status why);
   std::optional<Status> stop_request() const;
-  // Stops the threads (never from a task or callback); WakePoller and
-  // RequestStop do nothing afterwards.
+  // Stops the threads and flushes and closes the dead-letter producer (never
+  // from a task or callback); WakePoller and RequestStop do nothing afterwards.
   void Close();
 
  private:
@@ -86,23 +86,13 @@ class LaneEnv {
   TimerQueue timers_;
 };
 
-// A topic's handler and policies, shared by its lanes; read-only once running.
-struct TopicSpec {
-  std::string topic;
-  Handler handler;
-  AsyncHandler async_handler;
-  BatchHandler batch_handler;
-  Ordering ordering = Ordering::kPartition;
-  FailurePolicy on_failure;
-};
-
 class SubLane;
 
 class Lane final : public std::enable_shared_from_this<Lane> {
  public:
   // `already_done`: offsets a previous owner completed above the committed
   // offset (from the commit metadata); they are skipped when they arrive.
-  Lane(TopicPartition tp, Generation generation, const TopicSpec& spec, std::shared_ptr<LaneEnv> env,
+  Lane(TopicPartition tp, Generation generation, const TopicHandler& spec, std::shared_ptr<LaneEnv> env,
        std::vector<int64_t> already_done = {});
   ~Lane();
 
@@ -165,7 +155,7 @@ class Lane final : public std::enable_shared_from_this<Lane> {
 
   const TopicPartition tp_;
   const Generation generation_;
-  const TopicSpec& spec_;
+  const TopicHandler& spec_;
   const std::shared_ptr<LaneEnv> env_;
   const std::chrono::system_clock::time_point assigned_since_ = std::chrono::system_clock::now();
 

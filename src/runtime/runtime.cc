@@ -27,7 +27,6 @@ namespace kstrand {
 
 using runtime::Lane;
 using runtime::LaneEnv;
-using runtime::TopicSpec;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -55,9 +54,7 @@ std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list
 class Runtime::Impl {
  public:
   explicit Impl(RuntimeConfig c) : config(std::move(c)) {
-    for (const auto& t : config.topics) {
-      specs.emplace(t.topic, TopicSpec{t.topic, t.handler, t.async_handler, t.batch_handler, t.ordering, t.on_failure});
-    }
+    for (const auto& t : config.topics) specs.emplace(t.topic, t);
   }
   ~Impl() { Stop(); }
 
@@ -98,9 +95,9 @@ class Runtime::Impl {
                        void* opaque) noexcept;
   static void ErrorCb(rd_kafka_t*, int err, const char* reason, void* opaque) noexcept;
 
-  // By topic; read-only after construction. Lanes refer to these (node-based
-  // map: stable addresses), so every lane is gone or closed before the Impl.
-  std::unordered_map<std::string, TopicSpec> specs;
+  // config.topics by name; read-only after construction. Lanes refer to these
+  // (node-based map: stable addresses).
+  std::unordered_map<std::string, TopicHandler> specs;
   // Reads the committed offsets of newly assigned partitions, with the
   // completions above them a previous owner left in the commit metadata.
   std::map<TopicPartition, std::vector<int64_t>> ReadCommitted(rd_kafka_topic_partition_list_t* partitions);

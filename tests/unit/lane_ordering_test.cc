@@ -69,7 +69,7 @@ TEST(LaneOrderingTest, KeyOrderHoldsAndNoKeyRunsTwiceUnderRandomLatencyWithManyK
   constexpr int kMessages = 6000;
   KeyChecker check;
   std::atomic<int> concurrent{0}, max_concurrent{0};
-  TopicSpec spec;
+  TopicHandler spec;
   spec.ordering = Ordering::kKey;
   spec.handler = [&](const Message& m) {
     check.Enter(m);
@@ -103,7 +103,7 @@ TEST(LaneOrderingTest, AsyncHandlerKeepsKeyOrderWithTimerCompletionsAndRespectsT
   KeyChecker check;
   std::atomic<int> outstanding{0}, max_outstanding{0};
   TimerQueue io;  // simulated I/O: a completion later, on another thread
-  TopicSpec spec;
+  TopicHandler spec;
   spec.ordering = Ordering::kKey;
   spec.async_handler = [&](const Message& m, Completion done) {
     check.Enter(m);
@@ -136,7 +136,7 @@ TEST(LaneOrderingTest, AsyncHandlerKeepsKeyOrderWithTimerCompletionsAndRespectsT
 
 TEST(LaneOrderingTest, NullKeysShareOneSubLaneAndRunSerially) {
   KeyChecker check;
-  TopicSpec spec;
+  TopicHandler spec;
   spec.ordering = Ordering::kKey;
   spec.handler = [&](const Message& m) {
     check.Enter(m);
@@ -158,7 +158,7 @@ TEST(LaneOrderingTest, NullKeysShareOneSubLaneAndRunSerially) {
 TEST(LaneOrderingTest, UnorderedAsyncRunsAsManyAsTheLimitAllowsOnOneWorker) {
   std::mutex mu;
   std::vector<Completion> held;
-  TopicSpec spec;
+  TopicHandler spec;
   spec.ordering = Ordering::kUnordered;
   spec.async_handler = [&](const Message&, Completion done) {
     std::lock_guard lock(mu);
@@ -214,7 +214,7 @@ TEST(LaneOrderingTest, UnorderedAsyncRunsAsManyAsTheLimitAllowsOnOneWorker) {
 
 TEST(LaneOrderingTest, FrontierNeverPassesAnIncompleteMessageAndMetadataListsTheCompletedAboveIt) {
   Gate release;
-  TopicSpec spec;
+  TopicHandler spec;
   spec.ordering = Ordering::kKey;
   spec.handler = [&](const Message& m) {
     if (m.offset().value() == 3) release.Wait();  // key "slow" holds offset 3
@@ -239,7 +239,7 @@ TEST(LaneOrderingTest, FrontierNeverPassesAnIncompleteMessageAndMetadataListsThe
 TEST(LaneOrderingTest, OffsetsCompletedByAPreviousOwnerAreSkipped) {
   std::mutex mu;
   std::vector<int64_t> ran;
-  TopicSpec spec;
+  TopicHandler spec;
   spec.ordering = Ordering::kKey;
   spec.handler = [&](const Message& m) {
     std::lock_guard lock(mu);
@@ -258,7 +258,7 @@ TEST(LaneOrderingTest, RetriesWaitWithBackoffAndKeepPartitionOrder) {
   std::mutex mu;
   std::vector<int64_t> ran;
   std::map<int64_t, int> attempts;
-  TopicSpec spec;
+  TopicHandler spec;
   spec.on_failure.max_attempts = 3;
   spec.on_failure.backoff = 20ms;
   spec.handler = [&](const Message& m) {
@@ -286,7 +286,7 @@ TEST(LaneOrderingTest, ARetryingKeyHoldsOnlyItsOwnKeyBack) {
   std::mutex mu;
   std::vector<std::string> ran;  // "key@offset"
   std::atomic<bool> failed_once{false};
-  TopicSpec spec;
+  TopicHandler spec;
   spec.ordering = Ordering::kKey;
   spec.on_failure.max_attempts = 2;
   spec.on_failure.backoff = 300ms;
@@ -313,7 +313,7 @@ TEST(LaneOrderingTest, ARetryingKeyHoldsOnlyItsOwnKeyBack) {
 
 TEST(LaneOrderingTest, SkipPolicyCountsTheMessageAsDoneAfterItsLastAttempt) {
   std::atomic<int> calls_for_poison{0};
-  TopicSpec spec;
+  TopicHandler spec;
   spec.on_failure.max_attempts = 2;
   spec.on_failure.backoff = 1ms;
   spec.on_failure.then = FailureAction::kSkip;
@@ -338,7 +338,7 @@ TEST(LaneOrderingTest, SkipPolicyCountsTheMessageAsDoneAfterItsLastAttempt) {
 }
 
 TEST(LaneOrderingTest, StopRuntimePolicyStopsThePartitionAndAsksTheRuntimeToStop) {
-  TopicSpec spec;
+  TopicHandler spec;
   spec.on_failure.then = FailureAction::kStopRuntime;
   spec.handler = [](const Message& m) {
     return m.offset().value() == 2 ? Status(Errc::kHandlerFailed, "bad record") : Status::Ok();
@@ -356,7 +356,7 @@ TEST(LaneOrderingTest, StopRuntimePolicyStopsThePartitionAndAsksTheRuntimeToStop
 }
 
 TEST(LaneOrderingTest, ADroppedCompletionFailsItsMessageInsteadOfHangingThePartition) {
-  TopicSpec spec;
+  TopicHandler spec;
   spec.async_handler = [](const Message& m, Completion done) {
     if (m.offset().value() != 1) done(Status::Ok());
     // offset 1: the completion is dropped uncalled
@@ -375,7 +375,7 @@ TEST(LaneOrderingTest, BatchHandlerGetsConsecutiveMessagesOfOneKeyAndARetryRepea
   std::mutex mu;
   std::vector<std::vector<int64_t>> batches;
   std::atomic<bool> failed_once{false};
-  TopicSpec spec;
+  TopicHandler spec;
   spec.ordering = Ordering::kKey;
   spec.on_failure.max_attempts = 2;
   spec.on_failure.backoff = 1ms;
@@ -412,7 +412,7 @@ TEST(LaneOrderingTest, BatchHandlerGetsConsecutiveMessagesOfOneKeyAndARetryRepea
 
 TEST(LaneOrderingTest, MaxAheadPausesAPartitionWhoseFrontierIsStuck) {
   Gate release;
-  TopicSpec spec;
+  TopicHandler spec;
   spec.ordering = Ordering::kUnordered;
   spec.handler = [&](const Message& m) {
     if (m.offset().value() == 0) release.Wait();
@@ -436,7 +436,7 @@ TEST(LaneOrderingTest, ANewLaneForThePartitionWaitsUntilTheRevokedOnesWorkIsDone
   std::mutex mu;
   std::vector<Completion> held;
   std::atomic<int> running_key_a{0}, overlaps{0};
-  TopicSpec spec;
+  TopicHandler spec;
   spec.ordering = Ordering::kKey;
   spec.async_handler = [&](const Message&, Completion done) {
     if (running_key_a.fetch_add(1) != 0) overlaps++;

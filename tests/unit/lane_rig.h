@@ -45,14 +45,14 @@ class Rig {
       : env_(std::make_shared<LaneEnv>(workers, max_in_flight, limits, std::move(on_room))) {}
   ~Rig() { env_->Close(); }
 
-  std::shared_ptr<Lane> MakeLane(int32_t partition, TopicSpec spec, std::vector<int64_t> already_done = {}) {
+  std::shared_ptr<Lane> MakeLane(int32_t partition, TopicHandler spec, std::vector<int64_t> already_done = {}) {
     spec.topic = "t";
     specs_.push_back(std::move(spec));
     return std::make_shared<Lane>(TopicPartition{"t", Partition(partition)}, Generation(next_generation_++),
                                   specs_.back(), env_, std::move(already_done));
   }
   std::shared_ptr<Lane> MakeLane(int32_t partition, Handler handler) {
-    TopicSpec spec;
+    TopicHandler spec;
     spec.handler = std::move(handler);
     return MakeLane(partition, std::move(spec));
   }
@@ -60,7 +60,7 @@ class Rig {
 
  private:
   std::shared_ptr<LaneEnv> env_;
-  std::deque<TopicSpec> specs_;  // stable addresses
+  std::deque<TopicHandler> specs_;  // stable addresses
   int64_t next_generation_ = 1;
 };
 
