@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <set>
+#include <vector>
+
 namespace kstrand::runtime {
 namespace {
 
@@ -90,6 +95,41 @@ TEST(OffsetFrontierTest, CompletingTwiceOrUnknownOffsetsChangesNothing) {
   f.Complete(0);
   EXPECT_EQ(f.Committable(), 3);
   EXPECT_EQ(f.pending(), 0u);
+}
+
+// Property: under any completion order (and with gaps in the offsets), the
+// frontier is exactly the lowest incomplete tracked offset, the span and the
+// completions above it match a plain model, and it never moves backwards.
+TEST(OffsetFrontierTest, RandomCompletionOrdersMatchAModel) {
+  std::mt19937 rng(12345);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<int64_t> offsets;
+    int64_t o = rng() % 1000;
+    for (int i = 0; i < 300; ++i) {
+      offsets.push_back(o);
+      o += 1 + (rng() % 4 == 0 ? rng() % 5 : 0);  // some gaps, as compaction leaves
+    }
+    OffsetFrontier f;
+    for (int64_t off : offsets) f.Track(off);
+    std::set<int64_t> incomplete(offsets.begin(), offsets.end());
+    std::set<int64_t> done;
+    std::vector<int64_t> order = offsets;
+    std::shuffle(order.begin(), order.end(), rng);
+    int64_t previous = *f.Committable();
+    for (int64_t off : order) {
+      f.Complete(off);
+      incomplete.erase(off);
+      done.insert(off);
+      const int64_t want = incomplete.empty() ? offsets.back() + 1 : *incomplete.begin();
+      ASSERT_EQ(f.Committable(), want);
+      ASSERT_GE(want, previous);
+      previous = want;
+      std::vector<int64_t> above(done.upper_bound(want), done.end());
+      ASSERT_EQ(f.CompletedAbove(), above);
+      ASSERT_EQ(f.span(), incomplete.empty() ? 0 : offsets.back() + 1 - want);
+      ASSERT_EQ(f.pending(), incomplete.size());
+    }
+  }
 }
 
 }  // namespace
