@@ -41,8 +41,11 @@ void TimerQueue::Loop() {
       cv_.wait(lock);
       continue;
     }
-    if (Clock::now() < entries_.top().due) {
-      cv_.wait_until(lock, entries_.top().due);
+    // A copy: wait_until reads its deadline after waking, and After() may
+    // have reallocated the heap meanwhile.
+    const Clock::time_point due = entries_.top().due;
+    if (Clock::now() < due) {
+      cv_.wait_until(lock, due);
       continue;
     }
     // priority_queue::top() is const; the entry is popped right after.
