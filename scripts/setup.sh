@@ -54,10 +54,14 @@ debian_mirror() {
 # ThreadSanitizer intercepts pthreads but not thrd_*/mtx_*, so with C11 threads
 # every librdkafka thread and lock would be invisible to our TSan test run.
 configure_flags=(--disable-curl --disable-gssapi --disable-c11threads --enable-ssl --enable-zstd --enable-lz4-ext)
+# Our fixes to librdkafka, applied on top of upstream's source; each says why.
+patches=("$root"/scripts/librdkafka-patches/*.patch)
+# What the built tree was made from: a change to the flags or the patches rebuilds it.
+build_id="${configure_flags[*]} patches:$(cat "${patches[@]}" | sha256sum | cut -c1-16)"
 stamp="$prefix/kstrand-build-flags"
 
 build_librdkafka() {
-  if [ -f "$prefix/lib/pkgconfig/rdkafka.pc" ] && [ "$(cat "$stamp" 2>/dev/null)" = "${configure_flags[*]}" ]; then
+  if [ -f "$prefix/lib/pkgconfig/rdkafka.pc" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$build_id" ]; then
     return
   fi
   local work="$deps/build"
@@ -79,6 +83,9 @@ build_librdkafka() {
   # --skip-patches: Debian's patches switch to system nanopb/cJSON and regenerated
   # OpenTelemetry headers; upstream's vendored copies build with fewer packages.
   (cd "$work" && dpkg-source --no-check --skip-patches -x librdkafka_*.dsc src >/dev/null)
+  for p in "${patches[@]}"; do
+    patch -d "$work/src" -p1 --quiet --forward <"$p" || { echo "setup: patch $p does not apply" >&2; exit 1; }
+  done
   echo "setup: building librdkafka $rdkafka_version into $prefix"
   (cd "$work/src" \
     && ./configure --prefix="$prefix" "${configure_flags[@]}" >"$deps/librdkafka-build.log" 2>&1 \
@@ -87,7 +94,7 @@ build_librdkafka() {
     || { echo "setup: librdkafka build failed; see $deps/librdkafka-build.log" >&2; exit 1; }
   [ -f "$work/stage$prefix/lib/pkgconfig/rdkafka.pc" ] || { echo "setup: librdkafka build failed" >&2; exit 1; }
   # Swap in the finished tree whole, so an interrupted build never leaves a half prefix.
-  echo "${configure_flags[*]}" >"$work/stage$prefix/kstrand-build-flags"
+  echo "$build_id" >"$work/stage$prefix/kstrand-build-flags"
   rm -rf "$prefix.old" && { [ ! -d "$prefix" ] || mv "$prefix" "$prefix.old"; }
   mv "$work/stage$prefix" "$prefix" && rm -rf "$prefix.old" "$work"
 }
