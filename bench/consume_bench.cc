@@ -130,11 +130,15 @@ kstrand::kafka::Properties ConsumerProperties(const std::string& bootstrap, cons
       {"client.id", "bench-raw"},
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
-      {"partition.assignment.strategy", "cooperative-sticky"},
       {"auto.offset.reset", "earliest"},
+      {"fetch.queue.backoff.ms", "10"},
       {"log_level", "4"},
   };
   for (const auto& [k, v] : kstrand::EmbeddedCluster::ClientProperties()) p[k] = v;
+  // Cooperative-sticky with the classic protocol; KIP-848 rejects the property.
+  if (p.count("group.protocol") == 0 || p["group.protocol"] == "classic") {
+    p["partition.assignment.strategy"] = "cooperative-sticky";
+  }
   return p;
 }
 

@@ -14,7 +14,8 @@ using DeliveryCallback = std::function<void(Status)>;
 
 Result<std::unique_ptr<Producer>> Producer::Create(const Properties& props) {
   std::unique_ptr<Producer> p(new Producer());
-  Properties all = {{"enable.idempotence", "true"}, {"linger.ms", "5"}};
+  // murmur2_random: keys land where Java producers (and Kafka tooling) put them.
+  Properties all = {{"enable.idempotence", "true"}, {"linger.ms", "5"}, {"partitioner", "murmur2_random"}};
   for (const auto& [k, v] : props) all[k] = v;
   auto rk = NewClient(RD_KAFKA_PRODUCER, all, [&](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_dr_msg_cb(conf, &Producer::OnDelivery);

@@ -148,6 +148,11 @@ kafka::Properties Runtime::Impl::ClientProperties() const {
       {"enable.auto.commit", "false"},  // we commit frontiers ourselves
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
+      // librdkafka stops fetching for this long once its local queue holds
+      // queued.min.messages (default 1 s). kstrand bounds each partition itself
+      // (pause at lane.max.messages); a second-long stall of every partition
+      // only idles the workers.
+      {"fetch.queue.backoff.ms", "10"},
       {"log_level", "4"},
   };
   // Cooperative-sticky for the classic protocol; with KIP-848

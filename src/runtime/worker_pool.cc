@@ -26,12 +26,16 @@ void WorkerPool::Stop() {
 }
 
 void WorkerPool::Schedule(std::shared_ptr<Task> task) {
+  bool wake;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     ready_.push_back(std::move(task));
+    // Busy threads take the task when they finish theirs; a futex wake per
+    // message costs more than many handlers.
+    wake = waiting_ > 0;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 void WorkerPool::Loop() {
@@ -43,7 +47,11 @@ void WorkerPool::Loop() {
       // next task itself, so waking another one would only make it find the
       // queue short by one and sleep again.
       if (task) ready_.push_back(std::move(task));
-      cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+      while (!stopping_ && ready_.empty()) {
+        ++waiting_;
+        cv_.wait(lock);
+        --waiting_;
+      }
       if (stopping_) return;
       task = std::move(ready_.front());
       ready_.pop_front();

@@ -43,6 +43,7 @@ class WorkerPool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Task>> ready_;  // guarded by mu_
+  size_t waiting_ = 0;                       // guarded by mu_: threads asleep in cv_
   bool stopping_ = false;                    // guarded by mu_
   std::vector<std::thread> threads_;         // last: joined first in the destructor
 };
