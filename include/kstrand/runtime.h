@@ -46,7 +46,7 @@ struct RuntimeStats {
   uint64_t retried = 0;
   uint64_t dead_lettered = 0;
   uint64_t skipped = 0;
-  size_t in_flight = 0;     // now, across partitions (bounded by max.in.flight)
+  size_t in_flight = 0;     // now, across partitions (async handlers: at most max.in.flight)
   uint64_t rebalances = 0;
   uint64_t commits = 0;
   uint64_t commit_errors = 0;

@@ -71,7 +71,8 @@ const std::array kEntries = {
           &SetCount<&RuntimeConfig::lane_max_bytes, 1024, size_t{1} << 40>,
           &GetCount<&RuntimeConfig::lane_max_bytes>},
     Entry{{"max.in.flight", "1000",
-           "messages handed to handlers and not yet completed, across all partitions (bounds async handlers)"},
+           "messages handed to async handlers and not yet completed, across all partitions "
+           "(sync and batch handlers are bounded by workers)"},
           &SetCount<&RuntimeConfig::max_in_flight, 1, 1'000'000>, &GetCount<&RuntimeConfig::max_in_flight>},
     // The completions above the frontier travel in the commit metadata as a
     // bitmap at worst: 24000 offsets take 3000 bytes, 4000 in base64, under

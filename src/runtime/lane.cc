@@ -135,7 +135,7 @@ class SubLane final : public Task, public std::enable_shared_from_this<SubLane> 
   std::deque<Message> queued_;
   std::vector<Message> running_;
   int attempts_ = 0;     // failed attempts of running_ so far
-  size_t permits_ = 0;   // in-flight permits held for running_
+  size_t permits_ = 0;   // in-flight permits held for running_ (async handlers)
   Status last_error_;    // for dead-letter headers
 };
 
@@ -170,6 +170,21 @@ bool SubLane::RunSome() {
       AbandonLocked();
       return false;
     }
+    if (running_.empty() && queued_.empty()) {
+      state_ = State::kIdle;
+      l.ForgetLocked(this);
+      return false;
+    }
+    // Sync and batch handlers hold a worker while they run, so the pool bounds
+    // them; an async message holds a permit, taken before the message so that
+    // in_flight_ counts only messages handed over.
+    if (spec.async_handler && permits_ == 0) {
+      if (!l.env_->in_flight().TryAcquire(1, shared_from_this())) {
+        state_ = State::kQueued;  // the limit schedules us again
+        return false;
+      }
+      permits_ = 1;
+    }
     if (running_.empty()) {
       size_t n = spec.async_handler ? 1
                  : spec.batch_handler ? l.env_->limits.batch_max_messages
@@ -183,21 +198,6 @@ bool SubLane::RunSome() {
       l.buffered_ -= n;
       l.in_flight_ += n;
       wake = l.paused_.load() && !l.stopped_.load() && l.HasRoomLocked();
-    }
-    if (running_.empty()) {
-      state_ = State::kIdle;
-      l.ForgetLocked(this);
-      return false;
-    }
-    if (permits_ == 0) {
-      // A sync slice runs one message at a time: one permit. A batch is in
-      // flight whole.
-      size_t want = spec.batch_handler ? running_.size() : 1;
-      if (!l.env_->in_flight().TryAcquire(want, shared_from_this())) {
-        state_ = State::kQueued;  // the limit schedules us again
-        return false;
-      }
-      permits_ = want;
     }
     state_ = spec.async_handler ? State::kAwaiting : State::kRunning;
   }
@@ -263,7 +263,7 @@ void SubLane::CompleteLocked(size_t n) {
 
 SubLane::Next SubLane::FinishLocked(size_t done, std::optional<Status> failure) {
   Lane& l = *lane_;
-  l.env_->in_flight().Release(permits_);
+  if (permits_ > 0) l.env_->in_flight().Release(permits_);
   permits_ = 0;
   CompleteLocked(done);
   l.processed_.fetch_add(done);

@@ -648,7 +648,6 @@ RuntimeStats Runtime::Impl::Stats() const {
   s.retried = retired_retried.load();
   s.dead_lettered = retired_dead_lettered.load();
   s.skipped = retired_skipped.load();
-  if (env) s.in_flight = env->in_flight().in_use();
   {
     std::lock_guard lock(lanes_mu);
     for (const auto& [tp, lane] : lanes) s.partitions.push_back(lane->Snapshot());
@@ -659,6 +658,7 @@ RuntimeStats Runtime::Impl::Stats() const {
     s.retried += p.retried;
     s.dead_lettered += p.dead_lettered;
     s.skipped += p.skipped;
+    s.in_flight += p.in_flight;
   }
   s.rebalances = rebalances.load();
   s.commits = commits.load();

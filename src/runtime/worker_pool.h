@@ -48,8 +48,8 @@ class WorkerPool {
   std::vector<std::thread> threads_;         // last: joined first in the destructor
 };
 
-// InFlightLimit: the runtime-wide bound on messages handed to handlers and not
-// yet completed (max.in.flight). A task that finds no permit leaves itself
+// InFlightLimit: the runtime-wide bound on messages handed to async handlers
+// and not yet completed (max.in.flight). A task that finds no permit leaves itself
 // here and is scheduled again when one is released; it then tries again.
 //
 // Thread safety: all methods from any thread.
