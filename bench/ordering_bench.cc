@@ -24,7 +24,8 @@
 // Each run is a fresh Runtime in a fresh consumer group reading from the
 // earliest offset, so group joins and shutdown are outside the clock. Each
 // round runs every mode of a scenario once, starting with a different mode
-// each round (round robin); the report is the median of --rounds rounds.
+// each round (round robin); the report is the median of --rounds (io, 3) or
+// --cpu-rounds (cpu, 5) rounds.
 // "CPU" is the CPU time (getrusage) of the whole process (our threads,
 // librdkafka's, the mock broker's) in the window, in cores, also split by
 // thread (/proc/self/task/*/schedstat); "others" is the CPU the rest of the
@@ -50,6 +51,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -91,13 +93,15 @@ struct Options {
   size_t key_workers = 64;
   size_t async_workers = 2;
   size_t cpu_workers = kstrand::RuntimeConfig{}.workers;
-  int rounds = 3;
+  int rounds = 3;      // io
+  int cpu_rounds = 5;  // cpu: its runs are short (a fraction of a second) and cheap
   int timeout_s = 120;
   double max_other_cpu = 0.10;
   int retries = 3;    // re-runs of a disturbed run
   bool trace = false;  // print the runtime's progress every 100 ms
   std::vector<std::string> only;  // run only these modes
   std::vector<std::string> kafka;
+  std::vector<std::string> settings;  // RuntimeConfig::Set("name", "value") for every run
 };
 
 // CPU time used so far by this process (every thread) and by the whole system.
@@ -122,9 +126,10 @@ struct CpuMark {
 };
 
 // CPU time per thread of this process, from /proc/self/task, to show where
-// the CPU went. Thread names: librdkafka's threads are "rdk:*", the completion
-// timer of the async mode is renamed "bench-timer", kstrand's worker and poll
-// threads keep the process name.
+// the CPU went. librdkafka names its threads "rdk:*"; the async mode's timer
+// threads are renamed "bench-timer"; kstrand's workers are the threads that
+// called the handler; its other new threads are the poll thread (and an idle
+// retry timer); threads older than the run belong to the embedded broker.
 struct ThreadCpu {
   std::string name;
   double seconds = 0;
@@ -147,21 +152,26 @@ ThreadSnapshot Threads() {
 
 // Where the CPU of a window went, in CPU seconds per group of threads.
 struct CpuSplit {
-  double kstrand = 0;   // the Runtime's workers and poll thread (and the bench's main thread, which mostly sleeps)
-  double timer = 0;     // the async mode's completion timer thread
+  double workers = 0;   // the Runtime's workers (the threads that called the handler)
+  double poll = 0;      // the Runtime's other threads: its poll thread (and its idle retry timer)
+  double timer = 0;     // the async mode's completion timer thread(s)
   double consumer = 0;  // the Runtime's librdkafka threads (started with this run)
   double broker = 0;    // the embedded cluster's librdkafka threads (and other threads older than the run)
+  double main = 0;      // the bench's main thread (sleeps 1 ms at a time; io: Stats() every 10 ms)
 };
 
-CpuSplit Split(const ThreadSnapshot& before_run, const ThreadSnapshot& from, const ThreadSnapshot& to) {
+CpuSplit Split(const ThreadSnapshot& before_run, const std::vector<int>& workers, const ThreadSnapshot& from,
+               const ThreadSnapshot& to) {
   CpuSplit split;
   for (const auto& [tid, t] : to) {
     auto it = from.find(tid);
     const double used = t.seconds - (it == from.end() ? 0 : it->second.seconds);
-    if (t.name == "bench-timer") split.timer += used;
-    else if (t.name.rfind("rdk:", 0) == 0) (before_run.count(tid) ? split.broker : split.consumer) += used;
-    else if (before_run.count(tid) && tid != getpid()) split.broker += used;
-    else split.kstrand += used;
+    if (tid == getpid()) split.main += used;
+    else if (t.name == "bench-timer") split.timer += used;
+    else if (std::find(workers.begin(), workers.end(), tid) != workers.end()) split.workers += used;
+    else if (before_run.count(tid)) split.broker += used;
+    else if (t.name.rfind("rdk:", 0) == 0) split.consumer += used;
+    else split.poll += used;
   }
   return split;
 }
@@ -185,6 +195,8 @@ struct Sample {
   double timer_lag_ms = 0;  // async: mean lateness of the completion timers
   double complete_us = 0;   // async: mean time inside Completion::operator() (kstrand's completion path)
   double longest_stall_ms = 0;  // longest time in the window in which no message completed
+  double stall_at_s = 0;        // when it began, from the first handler call
+  std::string stall_state;      // the Runtime's Stats() 100 ms into that stall
   CpuSplit split;           // CPU seconds per group of threads
   double rate() const { return seconds > 0 ? processed / seconds : 0; }
   double cores() const { return seconds > 0 ? cpu / seconds : 0; }
@@ -207,7 +219,17 @@ struct Progress {
   static int64_t NowNs() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
   }
+  // Worker thread ids, for the CPU split.
+  std::mutex tids_mu;
+  std::vector<int> worker_tids;  // guarded by tids_mu
+
   void Started() {
+    thread_local const Progress* registered_for = nullptr;
+    if (registered_for != this) {
+      registered_for = this;
+      std::lock_guard lock(tids_mu);
+      worker_tids.push_back(static_cast<int>(gettid()));
+    }
     if (first_ns.load(std::memory_order_relaxed) != 0 || claimed.exchange(true)) return;
     int64_t t = NowNs();
     cpu_first = CpuMark::Now();
@@ -293,6 +315,11 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
   config.kafka = kstrand::EmbeddedCluster::ClientProperties();
   config.kafka["auto.offset.reset"] = "earliest";
   AddProperties(o.kafka, config.kafka);
+  for (const auto& kv : o.settings) {
+    const auto eq = kv.find('=');
+    KSTRAND_RETURN_IF_ERROR(eq == std::string::npos ? Fail("--set wants name=value: " + kv)
+                                                    : config.Set(kv.substr(0, eq), kv.substr(eq + 1)));
+  }
   kstrand::TopicHandler th;
   th.topic = topic;
   th.ordering = mode.ordering;
@@ -345,7 +372,9 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
   Sample s;
   CpuMark cut;
   ThreadSnapshot threads_first, threads_cut;
-  int64_t last_done = -1, last_change_ns = 0, longest_stall_ns = 0;  // sampled every ~1 ms
+  int64_t last_done = -1, last_change_ns = 0, longest_stall_ns = 0, stall_at_ns = 0;  // sampled every ~1 ms
+  int64_t stall_seen_ns = 0;
+  std::string stall_state;
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const int64_t first = progress.first_ns.load(std::memory_order_acquire);
@@ -356,7 +385,23 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
         last_done = done;
         last_change_ns = t;
       }
-      longest_stall_ns = std::max(longest_stall_ns, t - last_change_ns);
+      if (t - last_change_ns > longest_stall_ns) {
+        longest_stall_ns = t - last_change_ns;
+        stall_at_ns = last_change_ns - first;
+      }
+      // 100 ms into a stall longer than any before: what does the Runtime hold?
+      if (t - last_change_ns >= 100'000'000 && stall_seen_ns != last_change_ns &&
+          t - last_change_ns >= longest_stall_ns) {
+        stall_seen_ns = last_change_ns;
+        auto st = (*rt)->Stats();
+        size_t paused = 0, buffered = 0;
+        for (const auto& p : st.partitions) {
+          paused += p.paused;
+          buffered += p.buffered;
+        }
+        stall_state = fmt::format("in flight {}, {} of {} partitions paused, {} buffered", st.in_flight, paused,
+                                  st.partitions.size(), buffered);
+      }
     }
     if (const int64_t last = progress.last_ns.load(std::memory_order_acquire)) {
       s.processed = total;
@@ -407,7 +452,12 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
     s.complete_us = progress.complete_ns.load() / 1e3 / n;
   }
   s.longest_stall_ms = longest_stall_ns / 1e6;
-  s.split = Split(before_run, threads_first, threads_cut);
+  s.stall_at_s = stall_at_ns / 1e9;
+  if (s.longest_stall_ms >= 100) s.stall_state = stall_state;
+  {
+    std::lock_guard lock(progress.tids_mu);
+    s.split = Split(before_run, progress.worker_tids, threads_first, threads_cut);
+  }
   return s;
 }
 
@@ -446,9 +496,12 @@ struct Results {
     for (const auto& s : samples[m]) v.push_back(f(s));
     return Median(v);
   }
-  std::string PerRound(size_t m) const {
+  // Every round's rate; with mark_drained, those that drained the backlog get a "*".
+  std::string PerRound(size_t m, bool mark_drained) const {
     std::string out;
-    for (const auto& s : samples[m]) out += (out.empty() ? "" : " / ") + Grouped(s.rate()) + (s.drained ? "*" : "");
+    for (const auto& s : samples[m]) {
+      out += (out.empty() ? "" : " / ") + Grouped(s.rate()) + (mark_drained && s.drained ? "*" : "");
+    }
     return out;
   }
   const Mode* Find(const std::string& name, size_t* index) const {
@@ -465,7 +518,7 @@ struct Results {
 // Runs every mode `rounds` times, round robin, starting each round with the next mode.
 Result<Results> RunScenario(const kstrand::EmbeddedCluster& cluster, const std::string& scenario,
                             const std::string& topic, int64_t total, std::vector<Mode> modes,
-                            std::chrono::milliseconds latency, double budget_s, const Options& o) {
+                            std::chrono::milliseconds latency, double budget_s, int rounds, const Options& o) {
   Results r;
   for (auto& mode : modes) {
     if (o.only.empty() || std::find(o.only.begin(), o.only.end(), mode.name) != o.only.end()) {
@@ -474,8 +527,7 @@ Result<Results> RunScenario(const kstrand::EmbeddedCluster& cluster, const std::
   }
   r.samples.resize(r.modes.size());
   if (r.modes.empty()) return r;
-  for (int round = 0; round < o.rounds; ++round) {
-    std::string line = fmt::format("{} round {}:", scenario, round + 1);
+  for (int round = 0; round < rounds; ++round) {
     for (size_t i = 0; i < r.modes.size(); ++i) {
       const size_t m = (round + i) % r.modes.size();
       const Mode& mode = r.modes[m];
@@ -488,20 +540,22 @@ Result<Results> RunScenario(const kstrand::EmbeddedCluster& cluster, const std::
         disturbed = s->other_load() > o.max_other_cpu;
         if (!disturbed) break;
         if (attempt < o.retries) {
-          std::printf("%s round %d: %s: other processes used %.2f cores; again\n", scenario.c_str(), round + 1,
+          std::printf("%s round %d %s: other processes used %.2f cores; again\n", scenario.c_str(), round + 1,
                       mode.name.c_str(), s->other_load());
           std::fflush(stdout);
         }
       }
       r.samples[m].push_back(*s);
       r.disturbed += disturbed;
-      line += fmt::format(" {} {} msg/s ({} in {:.2f} s{}, CPU {:.2f} cores, others {:.2f}{});", mode.name,
-                          Grouped(s->rate()), s->processed, s->seconds, s->drained ? ", drained" : "", s->cores(),
-                          s->other_load(), disturbed ? " [disturbed]" : "");
+      std::printf("%s\n", fmt::format("{} round {} {}: {} msg/s ({} in {:.2f} s{}), CPU {:.2f} cores, longest stall "
+                                      "{:.0f} ms at {:.2f} s{}, others {:.2f}{}",
+                                      scenario, round + 1, mode.name, Grouped(s->rate()), s->processed, s->seconds,
+                                      s->drained ? ", drained" : "", s->cores(), s->longest_stall_ms, s->stall_at_s,
+                                      s->stall_state.empty() ? "" : " (" + s->stall_state + ")", s->other_load(),
+                                      disturbed ? " [disturbed]" : "")
+                               .c_str());
+      std::fflush(stdout);
     }
-    line.pop_back();
-    std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
   }
   return r;
 }
@@ -517,16 +571,20 @@ std::string Ratio(double value, double base, const char* format) {
 // Median cores per group of threads, per mode.
 void PrintCpuSplit(const Results& r) {
   std::printf("\nwhere the CPU went (cores, median of the rounds):\n\n");
-  std::printf("| mode | whole process | kstrand workers + poll thread | completion timer | librdkafka consumer "
-              "| embedded broker |\n");
-  std::printf("|---|--:|--:|--:|--:|--:|\n");
+  std::printf("| mode | whole process | kstrand workers | kstrand poll thread | completion timer "
+              "| librdkafka consumer | embedded broker | bench main |\n");
+  std::printf("|---|--:|--:|--:|--:|--:|--:|--:|\n");
   for (size_t m = 0; m < r.modes.size(); ++m) {
-    auto per_s = [&](auto f) { return r.MedianOf(m, [&](const Sample& s) { return s.seconds > 0 ? f(s) / s.seconds : 0; }); };
-    std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r.modes[m].name.c_str(),
-                per_s([](const Sample& s) { return s.cpu; }), per_s([](const Sample& s) { return s.split.kstrand; }),
+    auto per_s = [&](auto f) {
+      return r.MedianOf(m, [&](const Sample& s) { return s.seconds > 0 ? f(s) / s.seconds : 0; });
+    };
+    std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r.modes[m].name.c_str(),
+                per_s([](const Sample& s) { return s.cpu; }), per_s([](const Sample& s) { return s.split.workers; }),
+                per_s([](const Sample& s) { return s.split.poll; }),
                 per_s([](const Sample& s) { return s.split.timer; }),
                 per_s([](const Sample& s) { return s.split.consumer; }),
-                per_s([](const Sample& s) { return s.split.broker; }));
+                per_s([](const Sample& s) { return s.split.broker; }),
+                per_s([](const Sample& s) { return s.split.main; }));
   }
 }
 
@@ -547,11 +605,11 @@ void PrintIo(const Results& r, const Options& o) {
                 Grouped(rate).c_str(), Ratio(rate, base, "{:.1f}x").c_str(), Grouped(mode.ceiling).c_str(),
                 rate / mode.ceiling, r.MedianOf(m, [](const Sample& s) { return s.cores(); }),
                 Grouped(r.MedianOf(m, [](const Sample& s) { return s.in_flight; })).c_str(),
-                r.MedianOf(m, [](const Sample& s) { return s.longest_stall_ms; }), r.PerRound(m).c_str());
+                r.MedianOf(m, [](const Sample& s) { return s.longest_stall_ms; }), r.PerRound(m, true).c_str());
   }
-  std::printf("\n* = drained the whole backlog (%lld messages) within the budget. ceiling = concurrency / latency: "
-              "min(workers, partitions) for partition-sync, min(workers, max.in.flight) for key-sync, max.in.flight "
-              "for key-async.\n",
+  std::printf("\nA rate marked * drained the whole backlog (%lld messages) within the budget. ceiling = concurrency / "
+              "latency: min(workers, partitions) for partition-sync, min(workers, max.in.flight) for key-sync, "
+              "max.in.flight for key-async.\n",
               static_cast<long long>(o.io_messages));
   PrintCpuSplit(r);
   if (const Mode* async = r.Find("key-async", &c)) {
@@ -575,7 +633,8 @@ void PrintIo(const Results& r, const Options& o) {
 void PrintCpu(const Results& r, const Options& o) {
   std::printf("\nCPU-bound: no-op handler, %d partitions, %lld keys, %lld messages of %zu bytes drained, "
               "median of %d rounds\n\n",
-              o.partitions, static_cast<long long>(o.keys), static_cast<long long>(o.cpu_messages), o.size, o.rounds);
+              o.partitions, static_cast<long long>(o.keys), static_cast<long long>(o.cpu_messages), o.size,
+              o.cpu_rounds);
   std::printf("| mode | ordering | workers | msg/s | vs partition | CPU cores | longest stall ms | rounds (msg/s) |\n");
   std::printf("|---|---|--:|--:|--:|--:|--:|---|\n");
   size_t a = 0, k = 0;
@@ -585,7 +644,7 @@ void PrintCpu(const Results& r, const Options& o) {
     std::printf("| %s | %s | %zu | %s | %s | %.2f | %.0f | %s |\n", r.modes[m].name.c_str(),
                 OrderingName(r.modes[m].ordering).c_str(), r.modes[m].workers, Grouped(rate).c_str(),
                 Ratio(rate, base, "{:.2f}").c_str(), r.MedianOf(m, [](const Sample& s) { return s.cores(); }),
-                r.MedianOf(m, [](const Sample& s) { return s.longest_stall_ms; }), r.PerRound(m).c_str());
+                r.MedianOf(m, [](const Sample& s) { return s.longest_stall_ms; }), r.PerRound(m, false).c_str());
   }
   PrintCpuSplit(r);
   if (base > 0 && r.Find("key", &k)) {
@@ -620,13 +679,18 @@ int main(int argc, char** argv) {
   app.add_option("--async-workers", o.async_workers, "io: workers of the key-ordered async mode")
       ->check(CLI::PositiveNumber);
   app.add_option("--cpu-workers", o.cpu_workers, "cpu: workers of every mode")->check(CLI::PositiveNumber);
-  app.add_option("--rounds", o.rounds, "rounds; each runs every mode once, round robin")->check(CLI::PositiveNumber);
+  app.add_option("--rounds", o.rounds, "io rounds; each runs every mode once, round robin")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--cpu-rounds", o.cpu_rounds, "cpu rounds; each runs every mode once, round robin")
+      ->check(CLI::PositiveNumber);
   app.add_option("--timeout", o.timeout_s, "give up on a run after this many seconds")->check(CLI::PositiveNumber);
   app.add_option("--max-other-cpu", o.max_other_cpu, "other processes' CPU (cores) above which a run is disturbed");
   app.add_option("--retries", o.retries, "re-runs of a disturbed run")->check(CLI::NonNegativeNumber);
-  app.add_option("--only", o.only, "run only these modes (repeatable): partition-sync, key-sync, key-async, "
-                                   "partition, key, unordered");
+  app.add_option("--only", o.only, "run only these modes (repeatable)")
+      ->check(CLI::IsMember({"partition-sync", "key-sync", "key-async", "partition", "key", "unordered"}));
   app.add_flag("--trace", o.trace, "print the runtime's progress every 100 ms");
+  app.add_option("--set", o.settings, "kstrand setting name=value for every run, e.g. lane.max.messages=20000 "
+                                      "(repeatable; overrides --*-workers and --max-in-flight)");
   app.add_option("--kafka", o.kafka, "extra librdkafka property k=v for the consumers (repeatable)");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
@@ -658,7 +722,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::printf("%d rounds, %u hardware threads\n", o.rounds, std::thread::hardware_concurrency());
+  std::printf("io: %d rounds, cpu: %d rounds, %u hardware threads\n", o.rounds, o.cpu_rounds,
+              std::thread::hardware_concurrency());
   std::fflush(stdout);
 
   int disturbed = 0;
@@ -675,7 +740,7 @@ int main(int argc, char** argv) {
          concurrency(std::min(o.max_in_flight, static_cast<size_t>(o.keys)))},
     };
     auto r = RunScenario(**cluster, "io", "ordering-io", o.io_messages, std::move(modes),
-                         std::chrono::milliseconds(o.io_latency_ms), o.seconds, o);
+                         std::chrono::milliseconds(o.io_latency_ms), o.seconds, o.rounds, o);
     if (!r.ok()) {
       std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
       return 1;
@@ -690,7 +755,7 @@ int main(int argc, char** argv) {
         {"unordered", Ordering::kUnordered, false, o.cpu_workers, 0, 0},
     };
     auto r = RunScenario(**cluster, "cpu", "ordering-cpu", o.cpu_messages, std::move(modes),
-                         std::chrono::milliseconds(0), 0, o);
+                         std::chrono::milliseconds(0), 0, o.cpu_rounds, o);
     if (!r.ok()) {
       std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
       return 1;

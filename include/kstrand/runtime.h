@@ -34,7 +34,7 @@ struct PartitionStats {
   uint64_t dead_lettered = 0;
   uint64_t skipped = 0;        // failed and skipped by policy
   size_t buffered = 0;         // received, waiting for the lane
-  size_t in_flight = 0;        // handed to the handler, not completed
+  size_t in_flight = 0;        // taken for running, not completed (a sync slice, a batch, async messages)
   bool paused = false;         // paused by backpressure or a failure
   bool stopped = false;        // a message failed; the lane stopped
 };
