@@ -44,6 +44,7 @@
 #include <thread>
 #include <vector>
 
+#include "cpu_mark.h"
 #include "kafka/admin.h"
 #include "kafka/client.h"
 #include "kafka/handles.h"
@@ -84,28 +85,6 @@ void AddProperties(const std::vector<std::string>& kvs, std::map<std::string, st
     if (eq != std::string::npos) into[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
 }
-
-// CPU time used so far by this process (every thread: ours, librdkafka's, the
-// mock broker's) and by the whole system.
-struct CpuMark {
-  double process = 0;
-  double system = 0;
-
-  static CpuMark Now() {
-    CpuMark m;
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
-    m.process = secs(ru.ru_utime) + secs(ru.ru_stime);
-    std::ifstream stat("/proc/stat");
-    std::string cpu;
-    long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
-    if (stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq && cpu == "cpu") {
-      m.system = static_cast<double>(user + nice + system + irq + softirq) / sysconf(_SC_CLK_TCK);
-    }
-    return m;
-  }
-};
 
 struct Sample {
   int64_t messages = 0;

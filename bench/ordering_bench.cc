@@ -58,6 +58,7 @@
 #include <tuple>
 #include <vector>
 
+#include "cpu_mark.h"
 #include "kafka/admin.h"
 #include "kafka/producer.h"
 #include "kstrand/embedded_cluster.h"
@@ -102,27 +103,6 @@ struct Options {
   std::vector<std::string> only;  // run only these modes
   std::vector<std::string> kafka;
   std::vector<std::string> settings;  // RuntimeConfig::Set("name", "value") for every run
-};
-
-// CPU time used so far by this process (every thread) and by the whole system.
-struct CpuMark {
-  double process = 0;
-  double system = 0;
-
-  static CpuMark Now() {
-    CpuMark m;
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
-    m.process = secs(ru.ru_utime) + secs(ru.ru_stime);
-    std::ifstream stat("/proc/stat");
-    std::string cpu;
-    long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
-    if (stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq && cpu == "cpu") {
-      m.system = static_cast<double>(user + nice + system + irq + softirq) / sysconf(_SC_CLK_TCK);
-    }
-    return m;
-  }
 };
 
 // CPU time per thread of this process, from /proc/self/task, to show where
