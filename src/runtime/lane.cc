@@ -11,27 +11,27 @@ namespace kstrand::runtime {
 
 using Clock = std::chrono::steady_clock;
 
-Status InvokeHandler(const Handler& handler, const Message& message) {
+namespace {
+
+// Runs user code, turning any exception into a failed Status.
+template <typename Fn>
+Status CatchAll(Fn&& fn) {
   try {
-    return handler(message);
+    return fn();
   } catch (const std::exception& e) {
     return Status(Errc::kHandlerFailed, std::string("handler threw: ") + e.what());
   } catch (...) {
     return Status(Errc::kHandlerFailed, "handler threw a non-standard exception");
   }
+}
+
+}  // namespace
+
+Status InvokeHandler(const Handler& handler, const Message& message) {
+  return CatchAll([&] { return handler(message); });
 }
 
 namespace {
-
-Status InvokeBatch(const BatchHandler& handler, std::span<const Message> messages) {
-  try {
-    return handler(messages);
-  } catch (const std::exception& e) {
-    return Status(Errc::kHandlerFailed, std::string("handler threw: ") + e.what());
-  } catch (...) {
-    return Status(Errc::kHandlerFailed, "handler threw a non-standard exception");
-  }
-}
 
 // Exponential backoff before attempt `attempt` + 1, with +-20% jitter so that
 // many keys failing together do not retry in lockstep.
@@ -210,7 +210,7 @@ bool SubLane::RunSome() {
   size_t done = 0;
   std::optional<Status> failure;
   if (spec.batch_handler) {
-    Status st = InvokeBatch(spec.batch_handler, running_);
+    Status st = CatchAll([&] { return spec.batch_handler(std::span<const Message>(running_)); });
     if (st.ok()) done = running_.size();
     else failure = std::move(st);
   } else {
@@ -235,13 +235,11 @@ bool SubLane::RunSome() {
 
 void SubLane::StartAsync() {
   auto target = std::make_shared<AsyncCompletion>(shared_from_this());
-  try {
+  Status started = CatchAll([&] {
     lane_->spec_.async_handler(running_.front(), Completion(target));
-  } catch (const std::exception& e) {
-    target->Complete(Status(Errc::kHandlerFailed, std::string("handler threw: ") + e.what()));
-  } catch (...) {
-    target->Complete(Status(Errc::kHandlerFailed, "handler threw a non-standard exception"));
-  }
+    return Status::Ok();
+  });
+  if (!started.ok()) target->Complete(std::move(started));  // ignored if the handler completed first
 }
 
 void SubLane::OnAsyncDone(Status status) {
