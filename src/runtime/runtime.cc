@@ -49,6 +49,15 @@ std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list
   return out;
 }
 
+// Adds a partition's counters (since it was assigned) to runtime totals.
+void AddCounters(RuntimeStats& total, const PartitionStats& p) {
+  total.processed += p.processed;
+  total.failed += p.failed;
+  total.retried += p.retried;
+  total.dead_lettered += p.dead_lettered;
+  total.skipped += p.skipped;
+}
+
 }  // namespace
 
 class Runtime::Impl {
@@ -129,8 +138,8 @@ class Runtime::Impl {
   std::atomic<bool> stop_requested{false};
   Status fatal_status;  // poll thread only: set by a fatal client error
   bool async_commit_pending = false;  // poll thread only: an async commit awaits its result
-  std::atomic<uint64_t> retired_processed{0}, retired_failed{0}, retired_retried{0}, retired_dead_lettered{0},
-      retired_skipped{0};
+  // Counters of lanes already revoked (partitions empty); guarded by lanes_mu.
+  RuntimeStats retired_totals;
   std::atomic<uint64_t> rebalances{0}, commits{0}, commit_errors{0};
 
   std::mutex state_mu;
@@ -495,12 +504,7 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
   {
     std::lock_guard lock(lanes_mu);
     for (const auto& lane : going) {
-      auto s = lane->Snapshot();
-      retired_processed += s.processed;
-      retired_failed += s.failed;
-      retired_retried += s.retried;
-      retired_dead_lettered += s.dead_lettered;
-      retired_skipped += s.skipped;
+      AddCounters(retired_totals, lane->Snapshot());
       lanes.erase(lane->partition());
       if (!lane->Idle()) retired[lane->partition()] = lane;
     }
@@ -643,22 +647,14 @@ std::vector<TopicPartition> Runtime::Impl::Assignment() const {
 
 RuntimeStats Runtime::Impl::Stats() const {
   RuntimeStats s;
-  s.processed = retired_processed.load();
-  s.failed = retired_failed.load();
-  s.retried = retired_retried.load();
-  s.dead_lettered = retired_dead_lettered.load();
-  s.skipped = retired_skipped.load();
   {
     std::lock_guard lock(lanes_mu);
+    s = retired_totals;
     for (const auto& [tp, lane] : lanes) s.partitions.push_back(lane->Snapshot());
   }
   for (const auto& p : s.partitions) {
-    s.processed += p.processed;
-    s.failed += p.failed;
-    s.retried += p.retried;
-    s.dead_lettered += p.dead_lettered;
-    s.skipped += p.skipped;
-    s.in_flight += p.in_flight;
+    AddCounters(s, p);
+    s.in_flight += p.in_flight;  // now: assigned partitions only
   }
   s.rebalances = rebalances.load();
   s.commits = commits.load();
