@@ -270,8 +270,8 @@ Result<Sample> RunKstrand(const kstrand::EmbeddedCluster& cluster, const std::st
       size_t paused = 0, buffered = 0, max_buffered = 0;
       for (const auto& p : s.partitions) {
         paused += p.paused;
-        buffered += p.buffered;
-        max_buffered = std::max(max_buffered, p.buffered);
+        buffered += p.queued;
+        max_buffered = std::max(max_buffered, p.queued);
       }
       if (s.processed > 0) {
         std::printf("  t=%.3f processed %llu, %zu lanes, %zu paused, %zu buffered (at most %zu in a lane)\n",

@@ -377,7 +377,7 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
         size_t paused = 0, buffered = 0;
         for (const auto& p : st.partitions) {
           paused += p.paused;
-          buffered += p.buffered;
+          buffered += p.queued;
         }
         stall_state = fmt::format("in flight {}, {} of {} partitions paused, {} buffered", st.in_flight, paused,
                                   st.partitions.size(), buffered);
@@ -404,7 +404,7 @@ Result<Sample> Run(const kstrand::EmbeddedCluster& cluster, const std::string& t
       size_t paused = 0, buffered = 0;
       for (const auto& p : st.partitions) {
         paused += p.paused;
-        buffered += p.buffered;
+        buffered += p.queued;
       }
       std::printf("  %s t=%.3f processed %llu, in flight %zu, %zu lanes, %zu paused, %zu buffered\n", mode.name.c_str(),
                   (now - first) / 1e9, static_cast<unsigned long long>(st.processed), st.in_flight,

@@ -120,6 +120,9 @@ struct RuntimeConfig {
   std::string name = "kstrand";   // shows in logs and client.id
   std::string brokers;            // bootstrap.servers; required
   std::string group_id;           // required
+  // Where this member serves HTTP (e.g. StatusServer::url()), announced to the
+  // group so other members and tools can reach it; empty if it serves none.
+  std::string endpoint;
   // Tunables; see Settings() for defaults, meaning and validation.
   size_t workers = 4;
   std::chrono::milliseconds commit_interval{1000};
@@ -132,6 +135,8 @@ struct RuntimeConfig {
   size_t max_ahead = 20000;
   size_t batch_max_messages = 64;
   Delivery delivery = Delivery::kAtLeastOnce;
+  std::string members_topic = "__kstrand_members";  // empty: no announcements
+  std::chrono::milliseconds members_interval{1000};
 
   // librdkafka properties, passed through as given (e.g. "session.timeout.ms").
   std::map<std::string, std::string> kafka;

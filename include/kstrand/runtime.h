@@ -11,9 +11,11 @@
 // destructor (which calls Stop()).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "kstrand/config.h"
@@ -22,34 +24,80 @@
 
 namespace kstrand {
 
+// Handler latency: how long each handler call took (a sync message, a batch,
+// or an async message from hand-over to its completion), in fixed buckets.
+struct LatencyStats {
+  // Upper bounds of the buckets, in seconds; a last bucket holds the rest.
+  static constexpr std::array<double, 16> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                     0.05,   0.1,     0.25,   0.5,   1,      2.5,    5,     10};
+  std::array<uint64_t, kBounds.size() + 1> counts{};  // per bucket, not cumulative
+  uint64_t count = 0;
+  double sum_seconds = 0;
+
+  // The q-quantile (0 < q <= 1) in seconds, interpolated inside its bucket;
+  // 0 when empty. The last bucket reports its lower bound.
+  double Quantile(double q) const;
+  void Add(const LatencyStats& other);
+};
+
 struct PartitionStats {
   TopicPartition partition;
   Generation generation;
   std::chrono::system_clock::time_point assigned_since;
   int64_t committed = -1;      // last committed offset (next to read), -1 if none
   int64_t frontier = -1;       // lowest offset not yet completed, -1 if none seen
+  int64_t end_offset = -1;     // the partition's high watermark as last fetched, -1 if not known yet
+  // end_offset minus the committed offset (or, before the first commit, minus
+  // the frontier or the low watermark), as kafka-consumer-groups reports it; -1 if not known.
+  int64_t lag = -1;
   uint64_t processed = 0;      // the handler succeeded
   uint64_t failed = 0;         // failed on the last attempt (then dead-lettered, skipped or stopped)
   uint64_t retried = 0;        // attempts after a failure
   uint64_t dead_lettered = 0;
   uint64_t skipped = 0;        // failed and skipped by policy
-  size_t buffered = 0;         // received, waiting for the lane
+  size_t queued = 0;           // received, waiting for the lane
   size_t in_flight = 0;        // taken for running, not completed (a sync slice, a batch, async messages)
   bool paused = false;         // paused by backpressure or a failure
   bool stopped = false;        // a message failed; the lane stopped
+  LatencyStats latency;        // since assigned
+};
+
+// One assignment change as this member handled it.
+struct RebalanceRecord {
+  std::chrono::system_clock::time_point at;  // when the callback started
+  RebalanceKind kind;
+  std::vector<TopicPartition> partitions;    // the partitions that changed
+  // Time spent in the callback: reading committed offsets for an assignment;
+  // draining and the final commit for a revoke.
+  std::chrono::microseconds duration{0};
+};
+
+// Figures from librdkafka's own statistics (statistics.interval.ms, 5 s by
+// default here); zero until the first report.
+struct ClientStats {
+  uint64_t rx_messages = 0;        // messages fetched from brokers
+  uint64_t rx_bytes = 0;
+  uint64_t fetch_queue_messages = 0;  // fetched, waiting in librdkafka's queues
+  int64_t broker_rtt_p99_us = 0;   // the slowest broker's p99 round trip
 };
 
 struct RuntimeStats {
   std::vector<PartitionStats> partitions;  // sorted by topic, partition
+  std::string member_id;    // the group's id for this member, empty before the first join
+  std::chrono::system_clock::time_point started;  // when Start() succeeded
   uint64_t processed = 0;   // since start, all partitions ever assigned
   uint64_t failed = 0;
   uint64_t retried = 0;
   uint64_t dead_lettered = 0;
   uint64_t skipped = 0;
   size_t in_flight = 0;     // now, across partitions (async handlers: at most max.in.flight)
+  double throughput = 0;    // messages processed per second over the last ~5 s
+  LatencyStats latency;     // since start, all partitions
   uint64_t rebalances = 0;
+  std::vector<RebalanceRecord> recent_rebalances;  // the last 64, oldest first
   uint64_t commits = 0;
   uint64_t commit_errors = 0;
+  ClientStats client;
 };
 
 class Runtime {

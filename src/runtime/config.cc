@@ -39,6 +39,15 @@ Status SetDuration(RuntimeConfig& c, std::string_view v) {
 template <milliseconds RuntimeConfig::*Field>
 std::string GetDuration(const RuntimeConfig& c) { return FormatDuration(c.*Field); }
 
+template <std::string RuntimeConfig::*Field>
+Status SetText(RuntimeConfig& c, std::string_view v) {
+  c.*Field = std::string(v);
+  return Status::Ok();
+}
+
+template <std::string RuntimeConfig::*Field>
+std::string GetText(const RuntimeConfig& c) { return c.*Field; }
+
 Status SetDelivery(RuntimeConfig& c, std::string_view v) {
   if (v == "at-least-once") c.delivery = Delivery::kAtLeastOnce;
   else if (v == "at-most-once") c.delivery = Delivery::kAtMostOnce;
@@ -86,6 +95,12 @@ const std::array kEntries = {
     Entry{{"delivery", "at-least-once",
            "at-least-once: commit after processing; at-most-once: commit before processing"},
           &SetDelivery, &GetDelivery},
+    Entry{{"members.topic", "__kstrand_members",
+           "topic where members announce their assignment and progress, for dashboards, `kstrand groups` "
+           "and routing on brokers without DescribeGroups; empty: do not announce"},
+          &SetText<&RuntimeConfig::members_topic>, &GetText<&RuntimeConfig::members_topic>},
+    Entry{{"members.interval", "1s", "how often a member refreshes its announcement (and at every rebalance)"},
+          &SetDuration<&RuntimeConfig::members_interval>, &GetDuration<&RuntimeConfig::members_interval>},
 };
 
 const std::array<Setting, kEntries.size()> kSettings = [] {

@@ -625,7 +625,7 @@ PartitionStats Lane::Snapshot() const {
   s.stopped = stopped_.load();
   std::lock_guard lock(mu_);
   s.frontier = frontier_.Committable().value_or(-1);
-  s.buffered = buffered_;
+  s.queued = buffered_;
   s.in_flight = in_flight_;
   return s;
 }

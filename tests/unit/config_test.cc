@@ -58,7 +58,7 @@ TEST(RuntimeConfigTest, SettingsTableDefaultsMatchADefaultConfig) {
     EXPECT_FALSE(s.description.empty()) << s.name;
     EXPECT_EQ(defaults.Get(s.name), s.default_value) << s.name;
   }
-  EXPECT_EQ(names.size(), 11u);
+  EXPECT_EQ(names.size(), 13u);
 }
 
 struct BadValue {

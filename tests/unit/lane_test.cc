@@ -58,7 +58,7 @@ TEST(LaneTest, PerPartitionOrderIsKeptWithManyWorkersAndManyLanes) {
     EXPECT_EQ(s.processed, static_cast<uint64_t>(kPerLane));
     EXPECT_EQ(s.failed, 0u);
     EXPECT_EQ(s.in_flight, 0u);
-    EXPECT_EQ(s.buffered, 0u);
+    EXPECT_EQ(s.queued, 0u);
   }
 }
 
@@ -86,7 +86,7 @@ TEST(LaneTest, FailingHandlerStopsTheLaneAndCommittableStaysAtTheFailedOffset) {
   EXPECT_TRUE(s.stopped);
   EXPECT_EQ(s.processed, 5u);
   EXPECT_EQ(s.failed, 1u);
-  EXPECT_EQ(s.buffered, 0u);
+  EXPECT_EQ(s.queued, 0u);
   EXPECT_EQ(s.frontier, 5);
 }
 
@@ -159,7 +159,7 @@ TEST(LaneTest, RevokeWithDropStopsFeedingAndFrontierStopsAtTheFirstDroppedOffset
   EXPECT_EQ(CommitOffset(*lane), 11);  // the first dropped offset: the next owner reads it
   auto s = lane->Snapshot();
   EXPECT_EQ(s.processed, 11u);
-  EXPECT_EQ(s.buffered, 0u);
+  EXPECT_EQ(s.queued, 0u);
   EXPECT_EQ(s.in_flight, 0u);
   EXPECT_FALSE(s.stopped);  // revoked, not failed
 }

@@ -1,0 +1,82 @@
+// GroupInspector: who is in a consumer group, what it has committed, and how
+// far behind it is; what `kafka-consumer-groups.sh --describe` shows.
+//
+// Works against real Kafka through the Admin API (ListGroups, DescribeGroups or
+// ConsumerGroupDescribe, ListConsumerGroupOffsets, ListOffsets) and against the
+// embedded broker, which has no ListGroups or DescribeGroups: there, groups and
+// members come from the announcements kstrand members publish (members.topic),
+// so only kstrand members are seen. `members_from` says which source answered.
+//
+// Thread safety: one inspector may be used from any thread, one call at a time.
+// It owns a Kafka client; destroy it before the process exits.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kstrand/status.h"
+#include "kstrand/types.h"
+
+namespace kstrand {
+
+struct GroupPartition {
+  TopicPartition partition;
+  int64_t committed = -1;   // the group's committed offset, -1 if none
+  int64_t end_offset = -1;  // the high watermark
+  int64_t lag = -1;         // end_offset - committed (minus the low watermark if nothing is committed)
+  std::string owner;        // member_id of the member assigned the partition, empty if none known
+};
+
+struct GroupMember {
+  std::string member_id;  // the broker's member id, or a kstrand member's instance id
+  std::string client_id;
+  std::string host;
+  std::string endpoint;   // a kstrand member's advertised HTTP endpoint, may be empty
+  std::vector<TopicPartition> assignment;  // sorted
+};
+
+struct GroupDescription {
+  std::string group;
+  // The broker's group state (Stable, PreparingRebalance, CompletingRebalance,
+  // Empty, Dead, Assigning, Reconciling); from announcements: Stable with
+  // members, Empty without.
+  std::string state;
+  std::string members_from;  // "broker" or "announcements"
+  std::vector<GroupMember> members;        // sorted by client_id, member_id
+  std::vector<GroupPartition> partitions;  // sorted; every partition of the group's topics
+  // Sum of the known lags.
+  int64_t TotalLag() const;
+};
+
+class GroupInspector {
+ public:
+  struct Options {
+    std::string brokers;                        // bootstrap.servers; required
+    std::map<std::string, std::string> kafka;   // librdkafka properties (security etc.)
+    std::string members_topic = "__kstrand_members";
+    std::chrono::milliseconds timeout{10000};   // per call
+  };
+  // Fails if no broker answers within the timeout.
+  static Result<std::unique_ptr<GroupInspector>> Connect(Options options);
+  ~GroupInspector();
+  GroupInspector(const GroupInspector&) = delete;
+  GroupInspector& operator=(const GroupInspector&) = delete;
+
+  // Consumer groups, sorted.
+  Result<std::vector<std::string>> ListGroups();
+  // kNotFound if the broker knows nothing of the group (no members, no
+  // commits). `topics` limits the partitions shown; empty means the topics the
+  // group has committed offsets for or its members are assigned.
+  Result<GroupDescription> Describe(const std::string& group, const std::vector<std::string>& topics = {});
+
+ private:
+  class Impl;
+  explicit GroupInspector(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kstrand
