@@ -38,10 +38,16 @@ Result<std::vector<TopicInfo>> DescribeTopics(rd_kafka_t* rk, int timeout_ms, co
   return topics;
 }
 
-Status CreateTopic(rd_kafka_t* rk, const std::string& topic, int partitions, int replication, int timeout_ms) {
+Status CreateTopic(rd_kafka_t* rk, const std::string& topic, int partitions, int replication, int timeout_ms,
+                   const std::map<std::string, std::string>& configs) {
   char errstr[512];
   NewTopicPtr nt(rd_kafka_NewTopic_new(topic.c_str(), partitions, replication, errstr, sizeof errstr));
   if (!nt) return Status(Errc::kInvalidArgument, "create topic " + topic + ": " + errstr);
+  for (const auto& [name, value] : configs) {
+    if (rd_kafka_resp_err_t err = rd_kafka_NewTopic_set_config(nt.get(), name.c_str(), value.c_str())) {
+      return KafkaStatus(err, "create topic " + topic + ": config " + name);
+    }
+  }
   AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS));
   rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms, errstr, sizeof errstr);
   QueuePtr queue(rd_kafka_queue_new(rk));

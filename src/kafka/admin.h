@@ -5,6 +5,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ Result<std::vector<TopicInfo>> DescribeTopics(rd_kafka_t* rk, int timeout_ms, co
 
 // Admin API CreateTopics. An embedded broker answers with
 // RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE (librdkafka's code for "not supported").
-Status CreateTopic(rd_kafka_t* rk, const std::string& topic, int partitions, int replication, int timeout_ms);
+// `configs`: topic configs such as cleanup.policy=compact.
+Status CreateTopic(rd_kafka_t* rk, const std::string& topic, int partitions, int replication, int timeout_ms,
+                   const std::map<std::string, std::string>& configs = {});
 
 }  // namespace kstrand::kafka

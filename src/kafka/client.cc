@@ -4,6 +4,14 @@
 
 namespace kstrand::kafka {
 
+Properties ConnectionProperties(const std::string& brokers, const Properties& kafka, const std::string& client_id) {
+  Properties props{{"bootstrap.servers", brokers}, {"client.id", client_id}};
+  for (const auto& [k, v] : kafka) {
+    if (k.starts_with("security.") || k.starts_with("sasl.") || k.starts_with("ssl.")) props[k] = v;
+  }
+  return props;
+}
+
 Result<ConfPtr> MakeConf(const Properties& props) {
   ConfPtr conf(rd_kafka_conf_new());
   char errstr[512];

@@ -137,6 +137,9 @@ class SubLane final : public Task, public std::enable_shared_from_this<SubLane> 
   int attempts_ = 0;     // failed attempts of running_ so far
   size_t permits_ = 0;   // in-flight permits held for running_ (async handlers)
   Status last_error_;    // for dead-letter headers
+  // When the running async message was handed over; set before the handler
+  // gets its Completion, so the completing thread sees it.
+  Clock::time_point async_started_;
 };
 
 namespace {
@@ -210,14 +213,18 @@ bool SubLane::RunSome() {
   size_t done = 0;
   std::optional<Status> failure;
   if (spec.batch_handler) {
+    const auto start = Clock::now();
     Status st = CatchAll([&] { return spec.batch_handler(std::span<const Message>(running_)); });
+    l.latency_.Record(Clock::now() - start);
     if (st.ok()) done = running_.size();
     else failure = std::move(st);
   } else {
     for (; done < running_.size(); ++done) {
       // A revoked partition stops between messages; the rest stay uncommitted.
       if (l.revoked_.load() && l.drop_buffered_.load()) break;
+      const auto start = Clock::now();
       Status st = InvokeHandler(spec.handler, running_[done]);
+      l.latency_.Record(Clock::now() - start);
       if (!st.ok()) {
         failure = std::move(st);
         break;
@@ -234,6 +241,7 @@ bool SubLane::RunSome() {
 }
 
 void SubLane::StartAsync() {
+  async_started_ = Clock::now();
   auto target = std::make_shared<AsyncCompletion>(shared_from_this());
   Status started = CatchAll([&] {
     lane_->spec_.async_handler(running_.front(), Completion(target));
@@ -243,6 +251,7 @@ void SubLane::StartAsync() {
 }
 
 void SubLane::OnAsyncDone(Status status) {
+  lane_->latency_.Record(Clock::now() - async_started_);
   Next next;
   {
     std::lock_guard lock(lane_->mu_);
@@ -623,10 +632,18 @@ PartitionStats Lane::Snapshot() const {
   s.skipped = skipped_.load();
   s.paused = paused_.load();
   s.stopped = stopped_.load();
-  std::lock_guard lock(mu_);
-  s.frontier = frontier_.Committable().value_or(-1);
-  s.queued = buffered_;
-  s.in_flight = in_flight_;
+  s.latency = latency_.Snapshot();
+  s.end_offset = high_watermark_.load();
+  {
+    std::lock_guard lock(mu_);
+    s.frontier = frontier_.Committable().value_or(-1);
+    s.queued = buffered_;
+    s.in_flight = in_flight_;
+  }
+  // Lag as kafka-consumer-groups reports it: from the committed offset; before
+  // the first commit, from where consumption starts.
+  const int64_t from = s.committed >= 0 ? s.committed : s.frontier >= 0 ? s.frontier : low_watermark_.load();
+  if (s.end_offset >= 0 && from >= 0) s.lag = std::max<int64_t>(0, s.end_offset - from);
   return s;
 }
 

@@ -40,6 +40,7 @@
 #include "kafka/producer.h"
 #include "kstrand/config.h"
 #include "kstrand/runtime.h"
+#include "runtime/latency_recorder.h"
 #include "runtime/offset_frontier.h"
 #include "runtime/timer_queue.h"
 #include "runtime/worker_pool.h"
@@ -135,6 +136,11 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   // Records a successful commit (for stats and to skip redundant commits).
   void Committed(int64_t offset);
   int64_t committed() const { return committed_.load(); }
+  // The partition's watermarks as the consumer last fetched them (poll thread).
+  void SetWatermarks(int64_t low, int64_t high) {
+    low_watermark_.store(low);
+    high_watermark_.store(high);
+  }
 
   PartitionStats Snapshot() const;
 
@@ -183,6 +189,8 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   std::atomic<bool> stopped_{false};
   std::atomic<bool> paused_{false};
   std::atomic<int64_t> committed_{-1};
+  std::atomic<int64_t> low_watermark_{-1}, high_watermark_{-1};
+  LatencyRecorder latency_;
   // processed: handler succeeded; failed: last attempt failed (then dead-lettered,
   // skipped or stopped); retried: attempts after a failure.
   std::atomic<uint64_t> processed_{0}, failed_{0}, retried_{0}, dead_lettered_{0}, skipped_{0};

@@ -6,20 +6,25 @@
 
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <thread>
+#include <nlohmann/json.hpp>
+#include <random>
 #include <unordered_map>
 
 #include "kafka/admin.h"
 #include "kafka/client.h"
 #include "kafka/error.h"
 #include "runtime/lane.h"
+#include "runtime/members.h"
 #include "runtime/offset_metadata.h"
 #include "runtime/parse.h"
 
@@ -31,6 +36,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+constexpr size_t kRecentRebalances = 64;
+// Throughput is measured over the last five one-second ticks.
+constexpr size_t kThroughputSamples = 6;
 constexpr int kPollBatch = 1024;
 constexpr int kPollTimeoutMs = 100;
 constexpr int kCommitTimeoutMs = 10000;  // bound on a synchronous commit (revoke, shutdown)
@@ -49,6 +57,19 @@ std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list
   return out;
 }
 
+// "<name>-<8 hex digits>": tells apart members that share a name (replicas
+// of one service) in announcements.
+std::string NewInstanceId(const std::string& name) {
+  std::random_device random;
+  return fmt::format("{}-{:08x}", name, random());
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
 // Adds a partition's counters (since it was assigned) to runtime totals.
 void AddCounters(RuntimeStats& total, const PartitionStats& p) {
   total.processed += p.processed;
@@ -56,6 +77,7 @@ void AddCounters(RuntimeStats& total, const PartitionStats& p) {
   total.retried += p.retried;
   total.dead_lettered += p.dead_lettered;
   total.skipped += p.skipped;
+  total.latency.Add(p.latency);
 }
 
 }  // namespace
@@ -96,13 +118,22 @@ class Runtime::Impl {
   rd_kafka_resp_err_t CommitSync(rd_kafka_topic_partition_list_t* offsets, int retry_ms = kCommitTimeoutMs);
   void OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
   void OnError(int err, const char* reason);
+  void OnStatistics(std::string_view json);
   void Notify(RebalanceKind kind, std::vector<TopicPartition> changed);
+
+  // Observability, on the poll thread: watermarks and the throughput sample
+  // every second; the member announcement every members.interval and after
+  // every assignment change.
+  void StartAnnouncing(int timeout_ms);
+  void Announce(bool leaving);
+  void Tick();
 
   static void RebalanceCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                           void* opaque) noexcept;
   static void CommitCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
                        void* opaque) noexcept;
   static void ErrorCb(rd_kafka_t*, int err, const char* reason, void* opaque) noexcept;
+  static int StatsCb(rd_kafka_t*, char* json, size_t len, void* opaque) noexcept;
 
   // config.topics by name; read-only after construction. Lanes refer to these
   // (node-based map: stable addresses).
@@ -116,6 +147,10 @@ class Runtime::Impl {
   kafka::ClientPtr consumer;
   kafka::QueuePtr queue;  // the consumer queue: messages, rebalances, commit results
   std::shared_ptr<LaneEnv> env;  // workers, in-flight limit, timers, dead-letter producer
+  // Publishes this member's announcements (members.h); null when members.topic
+  // is empty or the topic could not be had.
+  std::unique_ptr<kafka::Producer> announcer;
+  const std::string instance = NewInstanceId(config.name);
 
   // Written only by the poll thread; lanes_mu_ lets other threads read it.
   mutable std::mutex lanes_mu;
@@ -142,6 +177,17 @@ class Runtime::Impl {
   RuntimeStats retired_totals;
   std::atomic<uint64_t> rebalances{0}, commits{0}, commit_errors{0};
 
+  // What Stats() reports beyond the lanes; guarded by observed_mu.
+  mutable std::mutex observed_mu;
+  std::string member_id;
+  std::chrono::system_clock::time_point started;
+  std::deque<RebalanceRecord> recent_rebalances;
+  std::deque<std::pair<Clock::time_point, uint64_t>> processed_samples;  // the last ~5 s, once a second
+  ClientStats client_stats;
+  // Poll thread only.
+  bool announce_now = false;
+  Clock::time_point next_tick, next_announce;
+
   std::mutex state_mu;
   std::condition_variable state_cv;
   bool finished = false;  // guarded by state_mu
@@ -162,6 +208,8 @@ kafka::Properties Runtime::Impl::ClientProperties() const {
       // (pause at lane.max.messages); a second-long stall of every partition
       // only idles the workers.
       {"fetch.queue.backoff.ms", "10"},
+      // librdkafka's own statistics feed RuntimeStats::client.
+      {"statistics.interval.ms", "5000"},
       {"log_level", "4"},
   };
   // Cooperative-sticky for the classic protocol; with KIP-848
@@ -180,6 +228,7 @@ Status Runtime::Impl::Start() {
     rd_kafka_conf_set_rebalance_cb(conf, &Impl::RebalanceCb);
     rd_kafka_conf_set_offset_commit_cb(conf, &Impl::CommitCb);
     rd_kafka_conf_set_error_cb(conf, &Impl::ErrorCb);
+    rd_kafka_conf_set_stats_cb(conf, &Impl::StatsCb);
     rd_kafka_conf_set_opaque(conf, this);
   });
   if (!rk.ok()) return rk.status();
@@ -216,14 +265,15 @@ Status Runtime::Impl::Start() {
   env = std::make_shared<LaneEnv>(config.workers, config.max_in_flight, limits,
                                   [q = queue.get()] { rd_kafka_queue_yield(q); });
   if (dead_letters) {
-    // Only what reaching the brokers takes: the rest of `kafka` is for the consumer.
-    kafka::Properties props{{"bootstrap.servers", config.brokers}, {"client.id", config.name + "-dead-letters"}};
-    for (const auto& [k, v] : config.kafka) {
-      if (k.starts_with("security.") || k.starts_with("sasl.") || k.starts_with("ssl.")) props[k] = v;
-    }
-    auto producer = kafka::Producer::Create(props);
+    auto producer = kafka::Producer::Create(kafka::ConnectionProperties(config.brokers, config.kafka,
+                                                                        config.name + "-dead-letters"));
     if (!producer.ok()) return producer.status();
     env->dead_letters = std::move(producer.value());
+  }
+  if (!config.members_topic.empty()) StartAnnouncing(connect_ms);
+  {
+    std::lock_guard lock(observed_mu);
+    started = std::chrono::system_clock::now();
   }
   running = true;
   poll_thread = std::thread([this] { PollLoop(); });
@@ -241,6 +291,7 @@ void Runtime::Impl::PollLoop() {
     if (n == 0) n = rd_kafka_consume_batch_queue(queue.get(), kPollTimeoutMs, batch.data(), 1);
     if (n > 0) Dispatch(batch.data(), n);
     ApplyBackpressure();
+    Tick();
     if (auto why = env->stop_request()) {
       // A handler failure under FailureAction::kStopRuntime; Wait() reports it.
       if (fatal_status.ok()) fatal_status = std::move(*why);
@@ -531,14 +582,29 @@ void Runtime::Impl::ApplyAssignment(rd_kafka_topic_partition_list_t* partitions,
 
 void Runtime::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
   rebalances++;
+  RebalanceRecord record{std::chrono::system_clock::now(), RebalanceKind::kAssigned, ToVector(partitions)};
+  const auto start = Clock::now();
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     Assign(partitions);
   } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-    Revoke(partitions, rd_kafka_assignment_lost(consumer.get()));
+    const bool lost = rd_kafka_assignment_lost(consumer.get());
+    record.kind = lost ? RebalanceKind::kLost : RebalanceKind::kRevoked;
+    Revoke(partitions, lost);
   } else {
     spdlog::error("{}: rebalance error: {}", config.name, rd_kafka_err2str(err));
+    record.kind = RebalanceKind::kLost;
     Revoke(partitions, true);
   }
+  record.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  char* id = released_in_close ? nullptr : rd_kafka_memberid(consumer.get());
+  {
+    std::lock_guard lock(observed_mu);
+    if (id) member_id = id;
+    recent_rebalances.push_back(std::move(record));
+    if (recent_rebalances.size() > kRecentRebalances) recent_rebalances.pop_front();
+  }
+  if (id) rd_kafka_mem_free(consumer.get(), id);
+  announce_now = true;
 }
 
 void Runtime::Impl::Notify(RebalanceKind kind, std::vector<TopicPartition> changed) {
@@ -564,6 +630,118 @@ void Runtime::Impl::OnError(int err, const char* reason) {
   spdlog::warn("{}: {}", config.name, reason);
 }
 
+void Runtime::Impl::OnStatistics(std::string_view text) {
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return;
+  ClientStats c;
+  auto number = [](const nlohmann::json& o, const char* name) -> int64_t {
+    auto it = o.find(name);
+    return it != o.end() && it->is_number() ? it->get<int64_t>() : 0;
+  };
+  c.rx_messages = static_cast<uint64_t>(number(j, "rxmsgs"));
+  c.rx_bytes = static_cast<uint64_t>(number(j, "rx_bytes"));
+  if (auto brokers = j.find("brokers"); brokers != j.end() && brokers->is_object()) {
+    for (const auto& [name, b] : brokers->items()) {
+      if (auto rtt = b.find("rtt"); rtt != b.end() && rtt->is_object()) {
+        c.broker_rtt_p99_us = std::max(c.broker_rtt_p99_us, number(*rtt, "p99"));
+      }
+    }
+  }
+  if (auto topics = j.find("topics"); topics != j.end() && topics->is_object()) {
+    for (const auto& [name, t] : topics->items()) {
+      auto parts = t.find("partitions");
+      if (parts == t.end() || !parts->is_object()) continue;
+      for (const auto& [id, p] : parts->items()) {
+        if (id != "-1") c.fetch_queue_messages += static_cast<uint64_t>(number(p, "fetchq_cnt"));
+      }
+    }
+  }
+  std::lock_guard lock(observed_mu);
+  client_stats = c;
+}
+
+void Runtime::Impl::StartAnnouncing(int timeout_ms) {
+  auto found = kafka::DescribeTopics(consumer.get(), timeout_ms, config.members_topic);
+  if (!found.ok() && found.status().code() == make_error_code(Errc::kNotFound)) {
+    // Compacted: readers need only each member's latest record. The embedded
+    // broker cannot create topics this way, and creates it itself.
+    Status created = kafka::CreateTopic(consumer.get(), config.members_topic, 1, -1, timeout_ms,
+                                        {{"cleanup.policy", "compact"}});
+    const auto code = created.code();
+    if (!created.ok() && code != kafka::KafkaStatus(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, "").code() &&
+        code != kafka::KafkaStatus(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE, "").code()) {
+      spdlog::warn("{}: not announcing this member (dashboards and `kstrand groups` will not see it): {}",
+                   config.name, created.ToString());
+      return;
+    }
+  }
+  auto producer =
+      kafka::Producer::Create(kafka::ConnectionProperties(config.brokers, config.kafka, config.name + "-members"));
+  if (!producer.ok()) {
+    spdlog::warn("{}: not announcing this member: {}", config.name, producer.status().ToString());
+    return;
+  }
+  announcer = std::move(producer.value());
+  announce_now = true;
+}
+
+void Runtime::Impl::Announce(bool leaving) {
+  if (!announcer) return;
+  Status st;
+  if (leaving) {
+    st = announcer->Produce(config.members_topic, instance, std::string_view{});  // null value: a tombstone
+  } else {
+    runtime::Announcement a;
+    a.instance = instance;
+    a.group = config.group_id;
+    a.member = config.name;
+    a.host = HostName();
+    a.pid = getpid();
+    a.endpoint = config.endpoint;
+    a.interval = config.members_interval;
+    a.updated = std::chrono::system_clock::now();
+    RuntimeStats stats = Stats();
+    a.started = stats.started;
+    for (const auto& p : stats.partitions) {
+      a.partitions.push_back({p.partition, p.committed, p.end_offset, p.lag, p.processed, p.in_flight, p.paused});
+    }
+    st = announcer->Produce(config.members_topic, instance, runtime::EncodeAnnouncement(a));
+  }
+  if (!st.ok()) spdlog::debug("{}: announcing: {}", config.name, st.ToString());
+}
+
+void Runtime::Impl::Tick() {
+  const auto now = Clock::now();
+  if (announce_now || now >= next_announce) {
+    if (now >= next_tick) next_tick = now;  // fresh watermarks in what is announced
+  }
+  if (now >= next_tick) {
+    next_tick = now + std::chrono::seconds(1);
+    std::vector<std::shared_ptr<Lane>> all;
+    {
+      std::lock_guard lock(lanes_mu);
+      for (const auto& [tp, lane] : lanes) all.push_back(lane);
+    }
+    for (const auto& lane : all) {
+      int64_t low = -1, high = -1;
+      // Cached from fetch responses: no request.
+      if (!rd_kafka_get_watermark_offsets(consumer.get(), lane->partition().topic.c_str(),
+                                          lane->partition().partition.value(), &low, &high)) {
+        lane->SetWatermarks(low, high);
+      }
+    }
+    const uint64_t processed = Stats().processed;
+    std::lock_guard lock(observed_mu);
+    processed_samples.emplace_back(now, processed);
+    while (processed_samples.size() > kThroughputSamples) processed_samples.pop_front();
+  }
+  if (announce_now || now >= next_announce) {
+    announce_now = false;
+    next_announce = now + config.members_interval;
+    Announce(false);
+  }
+}
+
 void Runtime::Impl::RebalanceCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                                 void* opaque) noexcept {
   try {
@@ -581,6 +759,14 @@ void Runtime::Impl::CommitCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topi
     self->OnCommitted(err, offsets);
   } catch (...) {
   }
+}
+
+int Runtime::Impl::StatsCb(rd_kafka_t*, char* json, size_t len, void* opaque) noexcept {
+  try {
+    static_cast<Impl*>(opaque)->OnStatistics(std::string_view(json, len));
+  } catch (...) {
+  }
+  return 0;  // librdkafka frees the JSON
 }
 
 void Runtime::Impl::ErrorCb(rd_kafka_t*, int err, const char* reason, void* opaque) noexcept {
@@ -619,6 +805,12 @@ void Runtime::Impl::Stop() {
   if (poll_thread.joinable()) {
     if (queue) rd_kafka_queue_yield(queue.get());
     poll_thread.join();
+  }
+  if (announcer) {
+    // Gone from the group: say so at once rather than let the record expire.
+    Announce(true);
+    (void)announcer->Flush(kCommitTimeoutMs);
+    announcer.reset();
   }
   // Joins workers and timers; a completion arriving later finds its lane
   // revoked and only drops its message.
@@ -659,6 +851,16 @@ RuntimeStats Runtime::Impl::Stats() const {
   s.rebalances = rebalances.load();
   s.commits = commits.load();
   s.commit_errors = commit_errors.load();
+  std::lock_guard lock(observed_mu);
+  s.member_id = member_id;
+  s.started = started;
+  s.recent_rebalances.assign(recent_rebalances.begin(), recent_rebalances.end());
+  s.client = client_stats;
+  if (processed_samples.size() >= 2) {
+    const auto& [t0, n0] = processed_samples.front();
+    const auto& [t1, n1] = processed_samples.back();
+    s.throughput = static_cast<double>(n1 - n0) / std::chrono::duration<double>(t1 - t0).count();
+  }
   return s;
 }
 
