@@ -20,6 +20,8 @@ packages=(
   librocksdb-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libbenchmark-dev
+  # browser tests: headless Chromium, and an emoji font for the leaderboard's icons
+  chromium fonts-noto-color-emoji
   # librdkafka's own build dependencies (compression, TLS, SASL)
   libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev
 )

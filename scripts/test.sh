@@ -10,8 +10,8 @@ scripts/setup.sh
 
 echo "== build (RelWithDebInfo)"
 scripts/build.sh build-test -DKSTRAND_BUILD_BENCH=ON
-echo "== tests: unit, mock, multiprocess, install"
-ctest --test-dir build-test -L 'unit|mock|multiprocess|install' --output-on-failure --no-tests=error
+echo "== tests: unit, mock, multiprocess, install, browser"
+ctest --test-dir build-test -L 'unit|mock|multiprocess|install|browser' --output-on-failure --no-tests=error
 
 if [ "${KSTRAND_SKIP_SANITIZERS:-0}" != "1" ]; then
   echo "== build and test under ASan+UBSan"

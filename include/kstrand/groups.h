@@ -27,7 +27,9 @@ struct GroupPartition {
   TopicPartition partition;
   int64_t committed = -1;   // the group's committed offset, -1 if none
   int64_t end_offset = -1;  // the high watermark
-  int64_t lag = -1;         // end_offset - committed (minus the low watermark if nothing is committed)
+  // end_offset - committed (minus the low watermark if nothing is committed),
+  // never negative; -1 if the end offset is not known.
+  int64_t lag = -1;
   std::string owner;        // member_id of the member assigned the partition, empty if none known
 };
 
@@ -45,7 +47,10 @@ struct GroupDescription {
   // Empty, Dead, Assigning, Reconciling); from announcements: Stable with
   // members, Empty without.
   std::string state;
-  std::string members_from;  // "broker" or "announcements"
+  // Where members came from: "broker" (DescribeGroups), "announcements" (the
+  // broker has no DescribeGroups; kstrand members only), or "none" (neither:
+  // the broker has no DescribeGroups and Options::members_topic is empty).
+  std::string members_from;
   std::vector<GroupMember> members;        // sorted by client_id, member_id
   std::vector<GroupPartition> partitions;  // sorted; every partition of the group's topics
   // Sum of the known lags.
@@ -66,11 +71,15 @@ class GroupInspector {
   GroupInspector(const GroupInspector&) = delete;
   GroupInspector& operator=(const GroupInspector&) = delete;
 
-  // Consumer groups, sorted.
-  Result<std::vector<std::string>> ListGroups();
+  // Consumer groups, sorted. On a broker without ListGroups (the embedded
+  // one) these are the groups with live kstrand members only; `groups_from`,
+  // when given, is set to "broker" or "announcements" to say which.
+  Result<std::vector<std::string>> ListGroups(std::string* groups_from = nullptr);
   // kNotFound if the broker knows nothing of the group (no members, no
-  // commits). `topics` limits the partitions shown; empty means the topics the
-  // group has committed offsets for or its members are assigned.
+  // commits). `topics` limits the partitions shown (kNotFound names a topic
+  // that does not exist); empty means the topics the group has committed
+  // offsets for or its members are assigned. Fails with kTimedOut, naming the
+  // brokers, when they do not answer within Options::timeout.
   Result<GroupDescription> Describe(const std::string& group, const std::vector<std::string>& topics = {});
 
  private:

@@ -15,5 +15,6 @@ void AddProduceCommand(CLI::App& app, SetAction set_action);
 void AddConsumeCommand(CLI::App& app, SetAction set_action);
 void AddDemoCommand(CLI::App& app, SetAction set_action);
 void AddTopicsCommand(CLI::App& app, SetAction set_action);
+void AddGroupsCommand(CLI::App& app, SetAction set_action);
 
 }  // namespace kstrand::cli

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -123,5 +124,18 @@ std::string FormatPartitions(const std::vector<TopicPartition>& tps) {
 }
 
 void SetUpLogging() { spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v"); }
+
+void AddHttpFlag(CLI::App& app, std::string& listen) {
+  app.add_option("--http", listen,
+                 "Serve the live dashboard (/), /status, /metrics, /healthz and /readyz at [HOST:]PORT "
+                 "(127.0.0.1 unless HOST is given; port 0 picks a free one)");
+}
+
+Result<std::unique_ptr<StatusServer>> StartStatusServer(const std::string& listen) {
+  auto server = StatusServer::Start(listen);
+  if (!server.ok()) return Status(server.status().code(), "--http: " + server.status().detail());
+  std::fprintf(stderr, "dashboard: %s\n", (*server)->url().c_str());
+  return server;
+}
 
 }  // namespace kstrand::cli

@@ -6,12 +6,14 @@
 #include <CLI/CLI.hpp>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "kstrand/config.h"
 #include "kstrand/status.h"
+#include "kstrand/status_server.h"
 
 namespace kstrand::cli {
 
@@ -53,5 +55,10 @@ int Fail(const Status& status);
 std::string FormatPartitions(const std::vector<TopicPartition>& tps);
 
 void SetUpLogging();
+
+// --http [HOST:]PORT: the status server (dashboard, /status, /metrics, probes).
+void AddHttpFlag(CLI::App& app, std::string& listen);
+// Starts it and prints "dashboard: URL" on stderr; errors name --http.
+Result<std::unique_ptr<StatusServer>> StartStatusServer(const std::string& listen);
 
 }  // namespace kstrand::cli

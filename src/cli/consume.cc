@@ -3,7 +3,8 @@
 // simulates work per message (sleeping, spinning, or as asynchronous I/O on
 // timers), can fail a share of attempts to exercise the failure policies, and
 // can forward what it processed to a topic (same key and value, headers naming
-// the source) for outside verification.
+// the source) for outside verification. With --http it serves the dashboard,
+// /status, /metrics and the probes for its members.
 #include <spdlog/spdlog.h>
 
 #include <random>
@@ -14,6 +15,7 @@
 #include "kafka/producer.h"
 #include "kstrand/runtime.h"
 #include "kstrand/shutdown.h"
+#include "kstrand/status_server.h"
 #include "runtime/parse.h"
 #include "runtime/timer_queue.h"
 
@@ -34,6 +36,7 @@ struct ConsumeOptions {
   std::string on_failure;  // default: dead-letter with --dlq, else stop-partition
   std::string dlq;
   std::string forward_to;
+  std::string http;  // [HOST:]PORT of the status server; empty: none
   SettingsFlags settings;
 };
 
@@ -89,6 +92,14 @@ int RunConsume(ConsumeOptions& opts) {
   // Bad flags first, before anything talks to a broker.
   RuntimeConfig base;
   if (Status st = opts.settings.Apply(base); !st.ok()) return Fail(st);
+  // Started before anything talks to a broker, so a bad --http fails first;
+  // owned below by `server`, which the runtimes outlive.
+  std::unique_ptr<StatusServer> status_server;
+  if (!opts.http.empty()) {
+    auto started = StartStatusServer(opts.http);
+    if (!started.ok()) return Fail(started.status());
+    status_server = std::move(started.value());
+  }
   if (Status st = opts.conn.Resolve(); !st.ok()) return Fail(st);
   auto props = opts.conn.Properties(true);
   if (!props.ok()) return Fail(props.status());
@@ -139,10 +150,13 @@ int RunConsume(ConsumeOptions& opts) {
   }
 
   std::vector<std::unique_ptr<Runtime>> members;
+  // Declared after `members`, so it stops serving before they are destroyed.
+  std::unique_ptr<StatusServer> server = std::move(status_server);
   for (int i = 1; i <= opts.members; ++i) {
     RuntimeConfig config = base;
     config.name = "member-" + std::to_string(i);
     config.brokers = opts.conn.brokers;
+    if (server) config.endpoint = server->url();
     config.group_id = opts.group;
     config.kafka = *props;
     config.connect_timeout = std::chrono::milliseconds(opts.conn.connect_timeout_ms());
@@ -154,6 +168,7 @@ int RunConsume(ConsumeOptions& opts) {
     config.on_rebalance = LogRebalance;
     auto rt = Runtime::Create(std::move(config));
     if (!rt.ok()) return Fail(rt.status());
+    if (server) server->Add(**rt);
     members.push_back(std::move(rt.value()));
   }
   for (auto& m : members) {
@@ -217,6 +232,7 @@ void AddConsumeCommand(CLI::App& app, SetAction set_action) {
   cmd->add_option("--dlq", opts->dlq, "Dead-letter topic for messages that failed every attempt");
   cmd->add_option("--forward-to", opts->forward_to,
                   "Produce every processed message to this topic, with kstrand-source-* headers");
+  AddHttpFlag(*cmd, opts->http);
   opts->settings.Add(*cmd);
   cmd->callback([opts, set_action] { set_action([opts] { return RunConsume(*opts); }); });
 }

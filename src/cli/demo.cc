@@ -3,6 +3,7 @@
 // third joins, later the first leaves gracefully. After each rebalance the
 // assignment table is printed; the summary (produced, processed, duplicates,
 // per-key order violations) is computed from what the handlers actually saw.
+// With --http the dashboard shows the partitions moving as it happens.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "kstrand/embedded_cluster.h"
 #include "kstrand/runtime.h"
 #include "kstrand/shutdown.h"
+#include "kstrand/status_server.h"
 #include "runtime/parse.h"
 
 namespace kstrand::cli {
@@ -33,6 +35,7 @@ struct DemoOptions {
   // KIP-848 by default, as everywhere on the embedded broker (see
   // EmbeddedCluster::ClientProperties for what goes wrong with classic there).
   std::string group_protocol = "consumer";
+  std::string http;  // [HOST:]PORT of the status server; empty: none
 };
 
 // What the handlers saw, checked against what was produced.
@@ -70,6 +73,14 @@ int RunDemo(DemoOptions& opts) {
   for (auto* d : {&work, &join_at, &leave_at}) {
     if (!d->ok()) return Fail(d->status());
   }
+  // Started first, so a bad --http fails before anything else; owned below by
+  // `server`, which members outlive.
+  std::unique_ptr<StatusServer> status_server;
+  if (!opts.http.empty()) {
+    auto started = StartStatusServer(opts.http);
+    if (!started.ok()) return Fail(started.status());
+    status_server = std::move(started.value());
+  }
   auto cluster = EmbeddedCluster::Start();
   if (!cluster.ok()) return Fail(cluster.status());
   if (Status st = (*cluster)->CreateTopic(opts.load.topic, opts.partitions); !st.ok()) return Fail(st);
@@ -88,6 +99,9 @@ int RunDemo(DemoOptions& opts) {
     ledger.Record(m);
     return Status::Ok();
   };
+  std::map<int, std::unique_ptr<Runtime>> members;
+  // Declared after `members`, so it stops serving before they are destroyed.
+  std::unique_ptr<StatusServer> server = std::move(status_server);
   auto make_member = [&](int n) -> Result<std::unique_ptr<Runtime>> {
     RuntimeConfig config;
     config.name = "member-" + std::to_string(n);
@@ -95,6 +109,7 @@ int RunDemo(DemoOptions& opts) {
     config.group_id = "kstrand-demo";
     config.kafka = client_props;
     config.commit_interval = std::chrono::milliseconds(500);
+    if (server) config.endpoint = server->url();
     config.topics.push_back({opts.load.topic, handler});
     config.on_rebalance = [&rebalances](const RebalanceEvent& ev) {
       const char* what = ev.kind == RebalanceKind::kAssigned ? "assigned" : "revoked";
@@ -103,7 +118,11 @@ int RunDemo(DemoOptions& opts) {
     };
     auto rt = Runtime::Create(std::move(config));
     if (!rt.ok()) return rt.status();
-    KSTRAND_RETURN_IF_ERROR((*rt)->Start());
+    if (server) server->Add(**rt);
+    if (Status st = (*rt)->Start(); !st.ok()) {
+      if (server) server->Remove(**rt);
+      return st;
+    }
     return rt;
   };
 
@@ -115,7 +134,6 @@ int RunDemo(DemoOptions& opts) {
     if (produce_status.ok()) produce_status = (*producer)->Flush(30000);
   });
 
-  std::map<int, std::unique_ptr<Runtime>> members;
   for (int n : {1, 2}) {
     auto m = make_member(n);
     if (!m.ok()) return Fail(m.status());
@@ -148,6 +166,7 @@ int RunDemo(DemoOptions& opts) {
       left = true;
       std::printf("%sstopping member-1 (graceful: drain, commit, leave)\n", tty ? "\r\33[K" : "");
       members[1]->Stop();
+      if (server) server->Remove(*members[1]);
       members.erase(1);
     }
     // The assignment table, once it settled (unchanged for a second) after a change.
@@ -221,6 +240,7 @@ void AddDemoCommand(CLI::App& app, SetAction set_action) {
                   "consumer (KIP-848) or classic (cooperative-sticky; on the embedded broker, revokes can "
                   "duplicate work)")
       ->capture_default_str()->check(CLI::IsMember({"consumer", "classic"}));
+  AddHttpFlag(*cmd, opts->http);
   cmd->callback([opts, set_action] { set_action([opts] { return RunDemo(*opts); }); });
 }
 

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   AddConsumeCommand(app, set_action);
   AddDemoCommand(app, set_action);
   AddTopicsCommand(app, set_action);
+  AddGroupsCommand(app, set_action);
   // CLI11 would only say "A subcommand is required"; name what was typed.
   auto is_command = [&](const char* name) {
     for (const auto* sub : app.get_subcommands({})) {
@@ -25,7 +26,8 @@ int main(int argc, char** argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
-    std::fprintf(stderr, "kstrand: error: unknown command '%s' (commands: broker, produce, consume, demo, topics)\n",
+    std::fprintf(stderr,
+                 "kstrand: error: unknown command '%s' (commands: broker, produce, consume, demo, topics, groups)\n",
                  argv[1]);
     return 2;
   }

@@ -1,8 +1,10 @@
 // Uses only installed public headers: starts an embedded cluster, creates a
-// topic, and checks that a Runtime rejects a bad librdkafka property with
-// librdkafka's text. Exit 0 only when every check holds.
+// topic, checks that a Runtime rejects a bad librdkafka property with
+// librdkafka's text, and starts a StatusServer (so the link proves the
+// package brings cpp-httplib and prometheus-cpp). Exit 0 only when every check holds.
 #include <kstrand/embedded_cluster.h>
 #include <kstrand/runtime.h>
+#include <kstrand/status_server.h>
 
 #include <cstdio>
 
@@ -19,6 +21,9 @@ int main() {
   if (rt.ok() || rt.status().detail().find("no.such.property") == std::string::npos) {
     return std::printf("expected a bad-property error, got: %s\n", rt.status().ToString().c_str()), 1;
   }
-  std::printf("install check passed: %s\n", rt.status().detail().c_str());
+  auto server = kstrand::StatusServer::Start("127.0.0.1:0");
+  if (!server.ok()) return std::printf("status server: %s\n", server.status().ToString().c_str()), 1;
+  std::printf("install check passed: %s; status server at %s\n", rt.status().detail().c_str(),
+              (*server)->url().c_str());
   return 0;
 }

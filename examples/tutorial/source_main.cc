@@ -1,0 +1,127 @@
+// tutorial-source: the instructor's event source. Produces made-up sign-ups
+// to `new_users` (5 partitions, keyed by user id) at a steady rate, and
+// creates the topics the class needs. Raise the load by restarting it with a
+// higher --rate: ids stay unique across runs.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "kafka/producer.h"
+#include "kstrand/shutdown.h"
+#include "tutorial/counters.h"
+#include "tutorial/events.h"
+#include "tutorial/topics.h"
+
+namespace kstrand::tutorial {
+namespace {
+
+struct SourceOptions {
+  cli::Connection conn;
+  std::string topic = std::string(kNewUsersTopic);
+  int partitions = 5;
+  std::string counters_topic = std::string(kCountersTopic);
+  double rate = 10;
+  int64_t count = 0;
+  int invalid_every = 50;
+  uint64_t seed = 0;
+};
+
+int Run(SourceOptions& opts) {
+  auto rk = Connect(opts.conn);
+  if (!rk.ok()) return cli::Fail(rk.status());
+  if (Status st = EnsureTopic(opts.conn, rk->get(), opts.topic, opts.partitions); !st.ok()) return cli::Fail(st);
+  // The teams' shared counters topic, created here so that thirty teams do
+  // not race to create it (and need no rights to create topics).
+  if (!opts.counters_topic.empty()) {
+    Status st = EnsureTopic(opts.conn, rk->get(), opts.counters_topic, opts.partitions, CompactedTopicConfigs());
+    if (!st.ok()) return cli::Fail(st);
+  }
+  auto props = HelperProperties(opts.conn, "tutorial-source");
+  if (!props.ok()) return cli::Fail(props.status());
+  auto producer = kafka::Producer::Create(*props);
+  if (!producer.ok()) return cli::Fail(producer.status());
+
+  // Ids "u-<run>-<n>": a restarted source never reuses a key.
+  const uint64_t seed = opts.seed ? opts.seed : std::random_device{}();
+  char run[16];
+  std::snprintf(run, sizeof run, "%08x", static_cast<unsigned>(seed));
+  UserGenerator users(seed, std::string("u-") + run);
+
+  spdlog::info("producing to {} at {} events/s{}; Ctrl-C stops", opts.topic, opts.rate,
+               opts.invalid_every > 0 ? ", one in " + std::to_string(opts.invalid_every) + " malformed" : "");
+  using Clock = std::chrono::steady_clock;
+  const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / opts.rate));
+  auto next = Clock::now();
+  auto next_report = next + std::chrono::seconds(5);
+  int64_t sent = 0, sent_at_report = 0;
+  Status failure;
+  while (!ShutdownRequested() && (opts.count == 0 || sent < opts.count)) {
+    std::string value;
+    std::string key;
+    if (opts.invalid_every > 0 && (sent + 1) % opts.invalid_every == 0) {
+      value = users.Malformed();
+      key = "malformed-" + std::to_string(sent);
+    } else {
+      NewUser u = users.Next();
+      key = u.id;
+      value = EncodeNewUser(u);
+    }
+    if (failure = (*producer)->Produce(opts.topic, key, value); !failure.ok()) break;
+    ++sent;
+    next += period;
+    const auto now = Clock::now();
+    if (now >= next_report) {
+      spdlog::info("produced {} events ({:.0f}/s), {} acknowledged", sent,
+                   (sent - sent_at_report) / 5.0, (*producer)->delivered());
+      sent_at_report = sent;
+      next_report += std::chrono::seconds(5);
+    }
+    // Far behind (a stalled broker): do not burst to catch up.
+    if (now - next > std::chrono::seconds(1)) next = now;
+    if (next > now) WaitForShutdown(std::chrono::duration_cast<std::chrono::milliseconds>(next - now));
+  }
+  if (failure.ok()) failure = (*producer)->Flush(10000);
+  if (failure.ok()) failure = (*producer)->first_error();
+  spdlog::info("produced {} events, {} acknowledged", sent, (*producer)->delivered());
+  return failure.ok() ? 0 : cli::Fail(failure);
+}
+
+}  // namespace
+}  // namespace kstrand::tutorial
+
+int main(int argc, char** argv) {
+  using namespace kstrand;
+  tutorial::SourceOptions opts;
+  CLI::App app{"tutorial-source: the instructor's new_users event source"};
+  cli::AddConnectionFlags(app, opts.conn);
+  app.add_option("-t,--topic", opts.topic, "Topic to produce to")->capture_default_str();
+  app.add_option("--partitions", opts.partitions, "Partitions of the topics, if they are created")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--counters-topic", opts.counters_topic,
+                 "Compacted topic for the teams' counters, created if missing (empty: none)")
+      ->capture_default_str();
+  app.add_option("--rate", opts.rate, "Events per second")->capture_default_str()->check(CLI::Range(0.1, 100000.0));
+  app.add_option("--count", opts.count, "Stop after this many events (0: run until Ctrl-C)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--invalid-every", opts.invalid_every,
+                 "Make every Nth event malformed, as real producers sometimes do (0: never)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--seed", opts.seed, "Random seed (0: a new one each run)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  cli::SetUpLogging();
+  InstallShutdownSignals();
+  try {
+    return tutorial::Run(opts);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tutorial-source: error: %s\n", e.what());
+    return 1;
+  }
+}
