@@ -127,6 +127,8 @@ class Runtime::Impl {
   void StartAnnouncing(int timeout_ms);
   void Announce(bool leaving);
   void Tick();
+  void RefreshWatermarks(const std::vector<std::shared_ptr<Lane>>& lanes_now);
+  std::vector<std::shared_ptr<Lane>> AssignedLanes() const;
 
   static void RebalanceCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                           void* opaque) noexcept;
@@ -298,12 +300,7 @@ void Runtime::Impl::PollLoop() {
       break;
     }
     if (Clock::now() >= next_commit) {
-      std::vector<std::shared_ptr<Lane>> all;
-      {
-        std::lock_guard lock(lanes_mu);
-        for (const auto& [tp, lane] : lanes) all.push_back(lane);
-      }
-      CommitFrontiers(false, all);
+      CommitFrontiers(false, AssignedLanes());
       next_commit = Clock::now() + config.commit_interval;
     }
   }
@@ -710,32 +707,37 @@ void Runtime::Impl::Announce(bool leaving) {
   if (!st.ok()) spdlog::debug("{}: announcing: {}", config.name, st.ToString());
 }
 
+std::vector<std::shared_ptr<Lane>> Runtime::Impl::AssignedLanes() const {
+  std::vector<std::shared_ptr<Lane>> all;
+  std::lock_guard lock(lanes_mu);
+  for (const auto& [tp, lane] : lanes) all.push_back(lane);
+  return all;
+}
+
+void Runtime::Impl::RefreshWatermarks(const std::vector<std::shared_ptr<Lane>>& lanes_now) {
+  for (const auto& lane : lanes_now) {
+    int64_t low = -1, high = -1;
+    // Cached from fetch responses: no request.
+    if (!rd_kafka_get_watermark_offsets(consumer.get(), lane->partition().topic.c_str(),
+                                        lane->partition().partition.value(), &low, &high)) {
+      lane->SetWatermarks(low, high);
+    }
+  }
+}
+
 void Runtime::Impl::Tick() {
   const auto now = Clock::now();
-  if (announce_now || now >= next_announce) {
-    if (now >= next_tick) next_tick = now;  // fresh watermarks in what is announced
-  }
+  const bool announce = announce_now || now >= next_announce;
+  // An announcement carries fresh watermarks too.
+  if (announce || now >= next_tick) RefreshWatermarks(AssignedLanes());
   if (now >= next_tick) {
     next_tick = now + std::chrono::seconds(1);
-    std::vector<std::shared_ptr<Lane>> all;
-    {
-      std::lock_guard lock(lanes_mu);
-      for (const auto& [tp, lane] : lanes) all.push_back(lane);
-    }
-    for (const auto& lane : all) {
-      int64_t low = -1, high = -1;
-      // Cached from fetch responses: no request.
-      if (!rd_kafka_get_watermark_offsets(consumer.get(), lane->partition().topic.c_str(),
-                                          lane->partition().partition.value(), &low, &high)) {
-        lane->SetWatermarks(low, high);
-      }
-    }
     const uint64_t processed = Stats().processed;
     std::lock_guard lock(observed_mu);
     processed_samples.emplace_back(now, processed);
     while (processed_samples.size() > kThroughputSamples) processed_samples.pop_front();
   }
-  if (announce_now || now >= next_announce) {
+  if (announce) {
     announce_now = false;
     next_announce = now + config.members_interval;
     Announce(false);
@@ -777,11 +779,7 @@ void Runtime::Impl::ErrorCb(rd_kafka_t*, int err, const char* reason, void* opaq
 }
 
 void Runtime::Impl::Shutdown() {
-  std::vector<std::shared_ptr<Lane>> all;
-  {
-    std::lock_guard lock(lanes_mu);
-    for (const auto& [tp, lane] : lanes) all.push_back(lane);
-  }
+  auto all = AssignedLanes();
   Drain(all, config.shutdown_timeout);
   CommitFrontiers(true, all);
   // Leaves the group; the revoke callback runs inside and finds the lanes drained.
