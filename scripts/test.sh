@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's second command: set up, build, and run every test tier that
-# needs no external Kafka (unit, mock, the multi-process and install tests),
+# needs no external Kafka (unit, mock, the multi-process, install and headless-browser tests),
 # then the unit and mock tiers again under ASan+UBSan and under TSan.
 # Set KSTRAND_SKIP_SANITIZERS=1 for a quick local run.
 set -euo pipefail
