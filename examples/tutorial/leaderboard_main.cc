@@ -30,7 +30,7 @@
 #include "tutorial/counters.h"
 #include "tutorial/events.h"
 #include "tutorial/leaderboard_html.h"
-#include "tutorial/topics.h"
+#include "cli/apps.h"
 
 namespace kstrand::tutorial {
 namespace {
@@ -248,9 +248,9 @@ int Run(LeaderboardOptions& opts) {
   auto refresh = ParseDuration(opts.refresh);
   if (!refresh.ok()) return cli::Fail(Status(Errc::kInvalidArgument, "--refresh: " + refresh.status().detail()));
 
-  auto rk = Connect(opts.conn);
+  auto rk = cli::Connect(opts.conn, "tutorial-leaderboard");
   if (!rk.ok()) return cli::Fail(rk.status());
-  auto props = HelperProperties(opts.conn, "tutorial-leaderboard");
+  auto props = cli::HelperProperties(opts.conn, "tutorial-leaderboard");
   if (!props.ok()) return cli::Fail(props.status());
   GroupInspector::Options gopts;
   gopts.brokers = opts.conn.brokers;

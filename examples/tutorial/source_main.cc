@@ -14,7 +14,7 @@
 #include "kstrand/shutdown.h"
 #include "tutorial/counters.h"
 #include "tutorial/events.h"
-#include "tutorial/topics.h"
+#include "cli/apps.h"
 
 namespace kstrand::tutorial {
 namespace {
@@ -31,16 +31,16 @@ struct SourceOptions {
 };
 
 int Run(SourceOptions& opts) {
-  auto rk = Connect(opts.conn);
+  auto rk = cli::Connect(opts.conn, "tutorial-source");
   if (!rk.ok()) return cli::Fail(rk.status());
-  if (Status st = EnsureTopic(opts.conn, rk->get(), opts.topic, opts.partitions); !st.ok()) return cli::Fail(st);
+  if (Status st = cli::EnsureTopic(opts.conn, rk->get(), opts.topic, opts.partitions); !st.ok()) return cli::Fail(st);
   // The teams' shared counters topic, created here so that thirty teams do
   // not race to create it (and need no rights to create topics).
   if (!opts.counters_topic.empty()) {
-    Status st = EnsureTopic(opts.conn, rk->get(), opts.counters_topic, opts.partitions, CompactedTopicConfigs());
+    Status st = cli::EnsureTopic(opts.conn, rk->get(), opts.counters_topic, opts.partitions, cli::CompactedTopicConfigs());
     if (!st.ok()) return cli::Fail(st);
   }
-  auto props = HelperProperties(opts.conn, "tutorial-source");
+  auto props = cli::HelperProperties(opts.conn, "tutorial-source");
   if (!props.ok()) return cli::Fail(props.status());
   auto producer = kafka::Producer::Create(*props);
   if (!producer.ok()) return cli::Fail(producer.status());

@@ -17,7 +17,7 @@
 #include "kstrand/shutdown.h"
 #include "runtime/parse.h"
 #include "tutorial/team.h"
-#include "tutorial/topics.h"
+#include "cli/apps.h"
 
 namespace kstrand::tutorial {
 namespace {
@@ -90,7 +90,7 @@ int Run(TeamOptions& opts) {
   popts.counters_topic = opts.counters_topic;
   popts.work = *work;
 
-  auto rk = Connect(opts.conn);
+  auto rk = cli::Connect(opts.conn, "tutorial-team");
   if (!rk.ok()) return cli::Fail(rk.status());
   auto input = kafka::DescribeTopics(rk->get(), opts.conn.connect_timeout_ms(), opts.topic);
   if (!input.ok()) {
@@ -99,14 +99,14 @@ int Run(TeamOptions& opts) {
   // Topics we create get as many partitions as the input: the output keeps its spread.
   const int partitions = static_cast<int>(input->front().partitions.size());
   if (!popts.output_topic.empty()) {
-    if (Status st = EnsureTopic(opts.conn, rk->get(), popts.output_topic, partitions); !st.ok()) return cli::Fail(st);
+    if (Status st = cli::EnsureTopic(opts.conn, rk->get(), popts.output_topic, partitions); !st.ok()) return cli::Fail(st);
   }
   const std::string name = opts.name.empty() ? DefaultName() : opts.name;
-  auto helper_props = HelperProperties(opts.conn, opts.team + "-" + name);
+  auto helper_props = cli::HelperProperties(opts.conn, opts.team + "-" + name);
   if (!helper_props.ok()) return cli::Fail(helper_props.status());
   std::unique_ptr<TopicTable> table;
   if (popts.count) {
-    Status st = EnsureTopic(opts.conn, rk->get(), popts.counters_topic, partitions, CompactedTopicConfigs());
+    Status st = cli::EnsureTopic(opts.conn, rk->get(), popts.counters_topic, partitions, cli::CompactedTopicConfigs());
     if (!st.ok()) return cli::Fail(st);
     auto t = TopicTable::Start(*helper_props, popts.counters_topic);
     if (!t.ok()) return cli::Fail(t.status());

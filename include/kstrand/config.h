@@ -96,12 +96,19 @@ struct FailurePolicy {
   std::string dead_letter_topic;  // required by kDeadLetter
 };
 
-// One subscribed topic. Set exactly one of handler, async_handler, batch_handler.
+class Table;  // kstrand/state.h
+
+// One subscribed topic. Set exactly one of handler, async_handler,
+// batch_handler, table.
 struct TopicHandler {
   std::string topic;
   Handler handler;
   AsyncHandler async_handler;
   BatchHandler batch_handler;
+  // Materialise the topic into this table (kstrand/state.h) instead of
+  // running a handler. Each partition is read from where its store stopped,
+  // not from the group's committed offset; ordering is per partition.
+  std::shared_ptr<Table> table;
   Ordering ordering = Ordering::kPartition;
   FailurePolicy on_failure;
 };

@@ -145,7 +145,7 @@ int RunConsume(ConsumeOptions& opts) {
       if (SimulatedFailure(fail_rate)) return kSimulatedFailure;
       if (!forward) return Status::Ok();
       // Acknowledged before we return, so the commit never passes an unforwarded message.
-      return forward->ProduceAndWait(opts.forward_to, m.key(), m.value(), SourceHeaders(m));
+      return forward->ProduceAndWait(opts.forward_to, m.key(), m.value(), SourceHeaders(m)).status();
     };
   }
 

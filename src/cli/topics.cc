@@ -1,9 +1,6 @@
 // `kstrand topics create|list|describe`, for real Kafka (Admin API) and the
 // embedded broker (which creates topics through its control channel).
-#include <httplib.h>
-
-#include <nlohmann/json.hpp>
-
+#include "cli/apps.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "kafka/admin.h"
@@ -20,33 +17,8 @@ struct TopicsOptions {
   int replication = 1;
 };
 
-Result<kafka::ClientPtr> Connect(TopicsOptions& opts) {
-  KSTRAND_RETURN_IF_ERROR(opts.conn.Resolve());
-  auto props = opts.conn.Properties(false);
-  if (!props.ok()) return props.status();
-  (*props)["bootstrap.servers"] = opts.conn.brokers;
-  auto rk = kafka::NewClient(RD_KAFKA_PRODUCER, *props);
-  if (!rk.ok()) return rk.status();
-  KSTRAND_RETURN_IF_ERROR(kafka::WaitForBrokers(rk->get(), opts.conn.brokers, opts.conn.connect_timeout_ms()));
-  return rk;
-}
-
-Status CreateThroughControl(const std::string& control, const std::string& topic, int partitions) {
-  httplib::Client client(control);
-  client.set_connection_timeout(5);
-  auto res = client.Post("/topics", nlohmann::json{{"name", topic}, {"partitions", partitions}}.dump(),
-                         "application/json");
-  if (!res) return Status(Errc::kTimedOut, "embedded broker control channel " + control + " did not answer");
-  if (res->status != 200) {
-    auto body = nlohmann::json::parse(res->body, nullptr, false);
-    std::string error = body.is_object() ? body.value("error", res->body) : res->body;
-    return Status(res->status == 400 ? Errc::kInvalidArgument : Errc::kInternal, error);
-  }
-  return Status::Ok();
-}
-
 int Create(TopicsOptions& opts) {
-  auto rk = Connect(opts);
+  auto rk = Connect(opts.conn, "kstrand-topics");
   if (!rk.ok()) return Fail(rk.status());
   Status st = opts.conn.embedded && !opts.conn.control.empty()
                   ? CreateThroughControl(opts.conn.control, opts.topic, opts.partitions)
@@ -62,7 +34,7 @@ int Create(TopicsOptions& opts) {
 }
 
 int List(TopicsOptions& opts) {
-  auto rk = Connect(opts);
+  auto rk = Connect(opts.conn, "kstrand-topics");
   if (!rk.ok()) return Fail(rk.status());
   auto topics = kafka::DescribeTopics(rk->get(), opts.conn.connect_timeout_ms());
   if (!topics.ok()) return Fail(topics.status());
@@ -71,7 +43,7 @@ int List(TopicsOptions& opts) {
 }
 
 int Describe(TopicsOptions& opts) {
-  auto rk = Connect(opts);
+  auto rk = Connect(opts.conn, "kstrand-topics");
   if (!rk.ok()) return Fail(rk.status());
   auto topics = kafka::DescribeTopics(rk->get(), opts.conn.connect_timeout_ms(), opts.topic, true);
   if (!topics.ok()) return Fail(topics.status());

@@ -9,7 +9,7 @@ namespace kstrand::kafka {
 
 namespace {
 // A record's delivery callback, passed as its message opaque.
-using DeliveryCallback = std::function<void(Status)>;
+using DeliveryCallback = std::function<void(Status, Producer::Delivered)>;
 }  // namespace
 
 Result<std::unique_ptr<Producer>> Producer::Create(const Properties& props) {
@@ -39,7 +39,8 @@ void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaq
   auto* self = static_cast<Producer*>(opaque);
   if (msg->_private) {
     std::unique_ptr<DeliveryCallback> callback(static_cast<DeliveryCallback*>(msg->_private));
-    (*callback)(KafkaStatus(msg->err, std::string("delivery to ") + rd_kafka_topic_name(msg->rkt)));
+    (*callback)(KafkaStatus(msg->err, std::string("delivery to ") + rd_kafka_topic_name(msg->rkt)),
+                Delivered{msg->partition, msg->offset});
   }
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->delivered_.fetch_add(1);
@@ -64,20 +65,23 @@ Status Producer::Produce(const std::string& topic, std::optional<std::string_vie
 
 Status Producer::ProduceAsync(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
                               const Headers& headers, std::function<void(Status)> on_delivery) {
-  return Enqueue(topic, key, value, headers, -1, std::move(on_delivery));
+  if (!on_delivery) return Enqueue(topic, key, value, headers, -1, nullptr);
+  return Enqueue(topic, key, value, headers, -1,
+                 [on_delivery = std::move(on_delivery)](Status st, Delivered) { on_delivery(std::move(st)); });
 }
 
-Status Producer::ProduceAndWait(const std::string& topic, std::optional<std::string_view> key,
-                                std::string_view value, const Headers& headers) {
-  std::promise<Status> delivered;
+Result<Producer::Delivered> Producer::ProduceAndWait(const std::string& topic, std::optional<std::string_view> key,
+                                                     std::string_view value, const Headers& headers) {
+  std::promise<Result<Delivered>> delivered;
   auto result = delivered.get_future();
-  KSTRAND_RETURN_IF_ERROR(
-      Enqueue(topic, key, value, headers, -1, [&delivered](Status st) { delivered.set_value(std::move(st)); }));
+  KSTRAND_RETURN_IF_ERROR(Enqueue(topic, key, value, headers, -1, [&delivered](Status st, Delivered where) {
+    delivered.set_value(st.ok() ? Result<Delivered>(where) : Result<Delivered>(std::move(st)));
+  }));
   return result.get();
 }
 
 Status Producer::Enqueue(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
-                         const Headers& headers, int32_t partition, std::function<void(Status)> on_delivery) {
+                         const Headers& headers, int32_t partition, std::function<void(Status, Delivered)> on_delivery) {
   // Owned by the record from a successful produce until its delivery report.
   std::unique_ptr<DeliveryCallback> callback(on_delivery ? new DeliveryCallback(std::move(on_delivery)) : nullptr);
   for (;;) {

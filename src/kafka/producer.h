@@ -24,6 +24,11 @@ namespace kstrand::kafka {
 class Producer {
  public:
   using Headers = std::vector<std::pair<std::string, std::string>>;
+  // Where a record was written.
+  struct Delivered {
+    int32_t partition = -1;
+    int64_t offset = -1;
+  };
 
   static Result<std::unique_ptr<Producer>> Create(const Properties& props);
   ~Producer();  // flushes up to 10 s, then stops
@@ -34,8 +39,8 @@ class Producer {
                  const Headers& headers = {}, int32_t partition = -1);
   // Like Produce, then waits until this record is acknowledged (or failed), so
   // a caller that commits afterwards never commits an unforwarded input.
-  Status ProduceAndWait(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
-                        const Headers& headers = {});
+  Result<Delivered> ProduceAndWait(const std::string& topic, std::optional<std::string_view> key,
+                                   std::string_view value, const Headers& headers = {});
   // Like Produce; `on_delivery` runs once with the outcome, on the producer's
   // poller thread (keep it short), or not at all if this returns an error.
   Status ProduceAsync(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
@@ -52,7 +57,7 @@ class Producer {
  private:
   Producer() = default;
   Status Enqueue(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
-                 const Headers& headers, int32_t partition, std::function<void(Status)> on_delivery);
+                 const Headers& headers, int32_t partition, std::function<void(Status, Delivered)> on_delivery);
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque);
 
   // Member order is destruction order: the poller stops before the handle goes.

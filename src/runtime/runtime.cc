@@ -18,6 +18,7 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <span>
 #include <unordered_map>
 
 #include "kafka/admin.h"
@@ -27,6 +28,7 @@
 #include "runtime/members.h"
 #include "runtime/offset_metadata.h"
 #include "runtime/parse.h"
+#include "state/table.h"
 
 namespace kstrand {
 
@@ -85,7 +87,14 @@ void AddCounters(RuntimeStats& total, const PartitionStats& p) {
 class Runtime::Impl {
  public:
   explicit Impl(RuntimeConfig c) : config(std::move(c)) {
-    for (const auto& t : config.topics) specs.emplace(t.topic, t);
+    for (const auto& t : config.topics) {
+      TopicHandler& spec = specs.emplace(t.topic, t).first->second;
+      // A table's lane applies its records in batches, in partition order.
+      if (auto table = t.table) {
+        spec.batch_handler = [table](std::span<const Message> batch) { return table->impl().Apply(batch); };
+        spec.ordering = Ordering::kPartition;
+      }
+    }
   }
   ~Impl() { Stop(); }
 
@@ -143,6 +152,16 @@ class Runtime::Impl {
   // Reads the committed offsets of newly assigned partitions, with the
   // completions above them a previous owner left in the commit metadata.
   std::map<TopicPartition, std::vector<int64_t>> ReadCommitted(rd_kafka_topic_partition_list_t* partitions);
+  // Tables' partitions start where their stores stopped, not at the committed
+  // offset; their restore target is the end offset now.
+  void AssignTables(rd_kafka_topic_partition_list_t* partitions,
+                    std::map<TopicPartition, std::vector<int64_t>>& already_done);
+  // Revoked or lost: the table forgets the partition (after its lane drained).
+  void RevokeTables(const std::vector<TopicPartition>& partitions);
+  // Poll thread, each tick: restoring partitions whose position reached the
+  // end offset are caught up (the last offsets may hold no record).
+  void CheckRestores();
+  Table::Impl* TableOf(const std::string& topic) const;
 
   // Member order is destruction order. The poll thread is joined (Stop) before
   // anything below it goes.
@@ -475,6 +494,68 @@ void Runtime::Impl::Drain(const std::vector<std::shared_ptr<Lane>>& which, std::
   }
 }
 
+Table::Impl* Runtime::Impl::TableOf(const std::string& topic) const {
+  auto it = specs.find(topic);
+  return it != specs.end() && it->second.table ? &it->second.table->impl() : nullptr;
+}
+
+void Runtime::Impl::AssignTables(rd_kafka_topic_partition_list_t* partitions,
+                                 std::map<TopicPartition, std::vector<int64_t>>& already_done) {
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto& e = partitions->elems[i];
+    Table::Impl* table = TableOf(e.topic);
+    if (!table) continue;
+    const TopicPartition tp{e.topic, Partition(e.partition)};
+    already_done.erase(tp);  // completions above the committed offset mean nothing here
+    auto start = table->Assign(tp.partition);
+    if (!start.ok()) {
+      // Without its store the partition cannot be served; stopping beats
+      // answering from a table that silently misses it.
+      env->RequestStop(Status(start.status().code(), "table " + table->name() + " " + tp.ToString() + ": " +
+                                                         start.status().detail()));
+      continue;
+    }
+    e.offset = start.value();
+    int64_t low = -1, high = -1;
+    // One request per partition, bounded; on failure the first watermark the
+    // consumer caches becomes the target (CheckRestores).
+    if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(consumer.get(), e.topic, e.partition, &low, &high,
+                                                                   kCommittedFetchTimeoutMs)) {
+      spdlog::warn("{}: {}: reading the end offset: {}", config.name, tp.ToString(), rd_kafka_err2str(err));
+      continue;
+    }
+    table->SetRestoreTarget(tp.partition, high);
+    spdlog::info("{}: table {} {}: restoring from offset {} to {}", config.name, table->name(), tp.ToString(),
+                 start.value() < 0 ? 0 : start.value(), high);
+  }
+}
+
+void Runtime::Impl::RevokeTables(const std::vector<TopicPartition>& partitions) {
+  for (const auto& tp : partitions) {
+    if (Table::Impl* table = TableOf(tp.topic)) table->Revoke(tp.partition);
+  }
+}
+
+void Runtime::Impl::CheckRestores() {
+  for (const auto& [topic, spec] : specs) {
+    if (!spec.table) continue;
+    Table::Impl& table = spec.table->impl();
+    for (Partition p : table.Restoring()) {
+      if (table.NeedsRestoreTarget(p)) {
+        int64_t low = -1, high = -1;
+        if (!rd_kafka_get_watermark_offsets(consumer.get(), topic.c_str(), p.value(), &low, &high) && high >= 0) {
+          table.SetRestoreTarget(p, high);
+        }
+      }
+      kafka::TopicPartitionListPtr position(rd_kafka_topic_partition_list_new(1));
+      rd_kafka_topic_partition_list_add(position.get(), topic.c_str(), p.value());
+      if (!rd_kafka_position(consumer.get(), position.get()) && position->elems[0].offset >= 0) {
+        table.PositionReached(p, position->elems[0].offset);
+      }
+    }
+  }
+}
+
 std::map<TopicPartition, std::vector<int64_t>> Runtime::Impl::ReadCommitted(
     rd_kafka_topic_partition_list_t* partitions) {
   std::map<TopicPartition, std::vector<int64_t>> done;
@@ -506,6 +587,7 @@ std::map<TopicPartition, std::vector<int64_t>> Runtime::Impl::ReadCommitted(
 void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
   auto added = ToVector(partitions);
   auto already_done = ReadCommitted(partitions);
+  AssignTables(partitions, already_done);
   {
     std::lock_guard lock(lanes_mu);
     for (const auto& tp : added) {
@@ -529,6 +611,8 @@ void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
 
 void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
   auto removed = ToVector(partitions);
+  // Readers stop answering for these at once: the next owner will.
+  RevokeTables(removed);
   std::vector<std::shared_ptr<Lane>> going;
   {
     std::lock_guard lock(lanes_mu);
@@ -731,6 +815,7 @@ void Runtime::Impl::Tick() {
   // An announcement carries fresh watermarks too.
   if (announce || now >= next_tick) RefreshWatermarks(AssignedLanes());
   if (now >= next_tick) {
+    CheckRestores();
     next_tick = now + std::chrono::seconds(1);
     const uint64_t processed = Stats().processed;
     std::lock_guard lock(observed_mu);
@@ -874,7 +959,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeConfig config) {
   for (const auto& t : config.topics) {
     if (t.topic.empty()) return Status(Errc::kInvalidArgument, "topics: empty topic name");
     const std::string where = "topic " + t.topic + ": ";
-    int kinds = bool(t.handler) + bool(t.async_handler) + bool(t.batch_handler);
+    int kinds = bool(t.handler) + bool(t.async_handler) + bool(t.batch_handler) + bool(t.table);
     if (kinds != 1) {
       return Status(Errc::kInvalidArgument, where + (kinds == 0 ? "no handler" : "more than one handler; set one"));
     }

@@ -1,4 +1,4 @@
-#include "tutorial/topics.h"
+#include "cli/apps.h"
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
@@ -9,11 +9,7 @@
 #include "kafka/admin.h"
 #include "kafka/error.h"
 
-namespace kstrand::tutorial {
-namespace {
-
-// The embedded broker has no CreateTopics API; `kstrand broker` takes the
-// request on its control channel instead.
+namespace kstrand::cli {
 Status CreateThroughControl(const std::string& control, const std::string& topic, int partitions) {
   httplib::Client client(control);
   client.set_connection_timeout(5);
@@ -23,16 +19,14 @@ Status CreateThroughControl(const std::string& control, const std::string& topic
   if (res->status != 200) {
     auto body = nlohmann::json::parse(res->body, nullptr, false);
     std::string error = body.is_object() ? body.value("error", res->body) : res->body;
-    return Status(Errc::kInternal, "creating topic " + topic + ": " + error);
+    return Status(res->status == 400 ? Errc::kInvalidArgument : Errc::kInternal, "creating topic " + topic + ": " + error);
   }
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<kafka::ClientPtr> Connect(cli::Connection& conn) {
+Result<kafka::ClientPtr> Connect(Connection& conn, const std::string& client_id) {
   KSTRAND_RETURN_IF_ERROR(conn.Resolve());
-  auto props = HelperProperties(conn, "kstrand-tutorial");
+  auto props = HelperProperties(conn, client_id);
   if (!props.ok()) return props.status();
   auto rk = kafka::NewClient(RD_KAFKA_PRODUCER, *props);
   if (!rk.ok()) return rk.status();
@@ -40,15 +34,15 @@ Result<kafka::ClientPtr> Connect(cli::Connection& conn) {
   return rk;
 }
 
-Result<kafka::Properties> HelperProperties(const cli::Connection& conn, const std::string& client_id) {
+Result<kafka::Properties> HelperProperties(const Connection& conn, const std::string& client_id) {
   auto given = conn.Properties(/*for_consumer=*/false);
   if (!given.ok()) return given.status();
   auto props = kafka::ConnectionProperties(conn.brokers, *given, client_id);
-  props["log_level"] = "4";  // librdkafka's notices are noise in a classroom terminal
+  props["log_level"] = "4";  // librdkafka's notices are noise in an example's terminal
   return props;
 }
 
-Status EnsureTopic(const cli::Connection& conn, rd_kafka_t* rk, const std::string& topic, int partitions,
+Status EnsureTopic(const Connection& conn, rd_kafka_t* rk, const std::string& topic, int partitions,
                    const std::map<std::string, std::string>& configs) {
   const int timeout_ms = conn.connect_timeout_ms();
   auto existing = kafka::DescribeTopics(rk, timeout_ms, topic);
@@ -89,4 +83,4 @@ std::map<std::string, std::string> CompactedTopicConfigs() {
   return {{"cleanup.policy", "compact"}, {"segment.ms", "60000"}, {"min.cleanable.dirty.ratio", "0.1"}};
 }
 
-}  // namespace kstrand::tutorial
+}  // namespace kstrand::cli

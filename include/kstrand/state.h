@@ -1,0 +1,118 @@
+// State: Kafka topics materialised into key-value tables, partition by
+// partition, on the member that owns each partition.
+//
+//   auto stores = kstrand::Stores::Open({.backend = kstrand::StoreBackend::kRocksDb, .directory = "data/a"});
+//   auto users = kstrand::Table::Open("users", *stores);
+//   config.topics.push_back({.topic = "users", .table = *users});   // no handler: the table applies
+//
+// A table reads its topic (which should be compacted: the topic is the
+// table's changelog). Each record puts its value under its key; a null value
+// (tombstone) deletes the key. The offset of the last applied record is stored
+// in the same atomic write as the data, so when a partition is assigned the
+// runtime starts reading it after that offset, not at the group's committed
+// offset: a RocksDB table replays only the tail, a memory table (empty at
+// start) the whole partition. That replay runs on the partition's lane, off
+// the poll thread; the partition answers once it has caught up with the end
+// offset read at assignment.
+//
+// Thread safety: every method may be called from any thread. Stores must
+// outlive the Tables opened on it, and a Table the Runtime that applies it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kstrand/status.h"
+#include "kstrand/types.h"
+
+namespace kstrand {
+
+enum class StoreBackend { kMemory, kRocksDb };
+
+struct StateConfig {
+  StoreBackend backend = StoreBackend::kMemory;
+  // RocksDB: this member's database (one per running member; created if missing).
+  std::string directory;
+  // RocksDB: one block cache shared by every table and partition.
+  size_t block_cache_bytes = 64 << 20;
+};
+
+// One member's stores: a memory backend, or one RocksDB database with a column
+// family per (table, partition) and one shared block cache.
+class Stores {
+ public:
+  // Fails naming the directory when RocksDB cannot open it (missing
+  // permissions, or another process holding its lock).
+  static Result<std::shared_ptr<Stores>> Open(StateConfig config);
+  ~Stores();
+  const StateConfig& config() const;
+
+  class Impl;  // kstrand's own code
+  Impl& impl() const { return *impl_; }
+
+ private:
+  explicit Stores(StateConfig config, std::unique_ptr<Impl> impl);
+  const StateConfig config_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Whether this member answers for a partition of a table now.
+enum class Availability {
+  kReady,        // assigned here and caught up
+  kRestoring,    // assigned here, still catching up with the end offset seen at assignment
+  kNotAssigned,  // not this member's partition (another member's, or moving)
+};
+
+std::string_view ToString(Availability a);
+
+struct TablePartitionStats {
+  Partition partition;
+  Availability availability = Availability::kNotAssigned;
+  int64_t start = -1;           // first offset read after this assignment (0: from the beginning)
+  int64_t restore_target = -1;  // the end offset at assignment; -1 until read
+  int64_t applied = -1;         // offset of the last record applied, -1 if none
+  uint64_t applied_since_assigned = 0;  // records applied since this assignment: the replay, then live ones
+};
+
+class Table {
+ public:
+  static Result<std::shared_ptr<Table>> Open(std::string name, std::shared_ptr<Stores> stores);
+  ~Table();
+  const std::string& name() const;
+
+  struct Lookup {
+    Availability availability;
+    std::optional<std::string> value;  // the key's value, if ready and present
+  };
+  Lookup Get(Partition partition, std::string_view key) const;
+
+  struct Page {
+    Availability availability;
+    std::vector<std::pair<std::string, std::string>> entries;  // ascending by key
+  };
+  // Up to `limit` entries with keys strictly after `after`.
+  Page Scan(Partition partition, std::string_view after, size_t limit) const;
+
+  // Blocks until the partition has applied `offset` (read-your-writes: wait
+  // for a record this process just produced). Returns kReady when it has, the
+  // partition's availability otherwise (timeout, or the partition moved away).
+  Availability WaitApplied(Partition partition, int64_t offset, std::chrono::milliseconds timeout) const;
+
+  // The partitions assigned to this member, ascending.
+  std::vector<TablePartitionStats> Stats() const;
+
+  class Impl;  // kstrand's own code: what the Runtime drives
+  Impl& impl() const { return *impl_; }
+
+ private:
+  explicit Table(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kstrand
