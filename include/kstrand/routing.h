@@ -20,6 +20,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "kstrand/status.h"
 #include "kstrand/types.h"
@@ -54,8 +56,7 @@ class Router {
   struct Response {
     int status = 0;
     std::string body;
-    std::string content_type;
-    std::string retry_after;  // the owner's Retry-After header, if any
+    std::vector<std::pair<std::string, std::string>> headers;  // as the owner sent them
   };
   // Sends the request to `endpoint` (an http:// URL) marked as forwarded by
   // `self`, and returns the owner's answer as it is. kTimedOut if the owner

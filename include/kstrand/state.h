@@ -86,6 +86,9 @@ class Table {
   ~Table();
   const std::string& name() const;
 
+  // Whether the partition is served here now (no store access).
+  Availability availability(Partition partition) const;
+
   struct Lookup {
     Availability availability;
     std::optional<std::string> value;  // the key's value, if ready and present

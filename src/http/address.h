@@ -1,5 +1,6 @@
-// Listen addresses for the status server: "PORT" (loopback), "HOST:PORT",
-// "[IPv6]:PORT", and the URL others reach a bound address at.
+// Listen addresses for kstrand's HTTP servers (the status server, the
+// examples' APIs): "PORT" (loopback), "HOST:PORT", "[IPv6]:PORT"; binding a
+// server to one; and the URL others reach a bound address at.
 // Plain functions; thread-safe.
 #pragma once
 
@@ -8,6 +9,10 @@
 #include <string_view>
 
 #include "kstrand/status.h"
+
+namespace httplib {
+class Server;
+}
 
 namespace kstrand::http {
 
@@ -24,5 +29,11 @@ Result<ListenAddress> ParseListenAddress(std::string_view text);
 // "http://HOST:PORT". A wildcard host (0.0.0.0, ::) becomes this machine's
 // name: the URL is announced to other members, and a wildcard does not reach us.
 std::string UrlFor(std::string_view host, int port);
+
+// Binds `server` to `address` (port 0: any free port) and returns its URL.
+// Sets the socket options every kstrand server wants: SO_REUSEADDR without
+// httplib's SO_REUSEPORT, and TCP_NODELAY. kInvalidArgument naming the
+// address and the reason when it cannot bind.
+Result<std::string> Bind(httplib::Server& server, const ListenAddress& address);
 
 }  // namespace kstrand::http

@@ -75,24 +75,9 @@ class StatusServer::Impl {
 
   Status Listen(const http::ListenAddress& address) {
     Route();
-    // httplib sets SO_REUSEPORT, which lets a second process bind the same
-    // port and silently take half the requests. SO_REUSEADDR alone still
-    // allows a restart while old connections linger in TIME_WAIT.
-    server_.set_socket_options([](int sock) {
-      int yes = 1;
-      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    });
-    errno = 0;
-    int port = address.port;
-    const bool bound = port == 0 ? (port = server_.bind_to_any_port(address.host)) > 0
-                                 : server_.bind_to_port(address.host, port);
-    if (!bound) {
-      std::string why = errno != 0 ? std::error_code(errno, std::generic_category()).message()
-                                   : "not an address of this machine";
-      return Status(Errc::kInvalidArgument, "cannot listen on " + address.host + ":" +
-                                                std::to_string(address.port) + ": " + why);
-    }
-    url_ = http::UrlFor(address.host, port);
+    auto url = http::Bind(server_, address);
+    if (!url.ok()) return url.status();
+    url_ = std::move(url.value());
     thread_ = std::thread([this] {
       try {
         server_.listen_after_bind();

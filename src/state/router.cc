@@ -119,6 +119,7 @@ Result<Router::Response> Router::Forward(const std::string& endpoint, std::strin
     client = std::make_unique<httplib::Client>(endpoint);
     if (!client->is_valid()) return Status(Errc::kInvalidArgument, "router: bad endpoint '" + endpoint + "'");
     client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);  // else Nagle and delayed ACKs add ~40 ms to each small request
   }
   client->set_connection_timeout(timeout);
   client->set_read_timeout(timeout);
@@ -138,7 +139,7 @@ Result<Router::Response> Router::Forward(const std::string& endpoint, std::strin
     return Status(Errc::kTimedOut, "router: " + endpoint + " did not answer " + std::string(method) + " " + target +
                                        ": " + httplib::to_string(res.error()));
   }
-  Response out{res->status, res->body, res->get_header_value("Content-Type"), res->get_header_value("Retry-After")};
+  Response out{res->status, res->body, {res->headers.begin(), res->headers.end()}};
   impl_->ReturnClient(endpoint, std::move(client));
   return out;
 }

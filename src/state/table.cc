@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace kstrand {
 
@@ -23,6 +24,9 @@ Result<std::shared_ptr<Stores>> Stores::Open(StateConfig config) {
     set = state::StoreSet::Memory();
   } else {
     if (config.directory.empty()) return Status(Errc::kInvalidArgument, "state: RocksDB needs a directory");
+    std::error_code ec;
+    std::filesystem::create_directories(config.directory, ec);
+    if (ec) return Status(Errc::kInvalidArgument, "state directory " + config.directory + ": " + ec.message());
     auto opened = state::StoreSet::RocksDb(config.directory, config.block_cache_bytes);
     if (!opened.ok()) return opened.status();
     set = std::move(opened.value());
@@ -48,6 +52,7 @@ Result<std::shared_ptr<Table>> Table::Open(std::string name, std::shared_ptr<Sto
 Table::Table(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Table::~Table() = default;
 const std::string& Table::name() const { return impl_->name(); }
+Availability Table::availability(Partition partition) const { return impl_->availability(partition); }
 Table::Lookup Table::Get(Partition partition, std::string_view key) const { return impl_->Get(partition, key); }
 Table::Page Table::Scan(Partition partition, std::string_view after, size_t limit) const {
   return impl_->Scan(partition, after, limit);
@@ -146,6 +151,12 @@ Availability Table::Impl::AvailabilityLocked(Partition partition, const Slot** s
   if (it == slots_.end()) return Availability::kNotAssigned;
   *slot = &it->second;
   return it->second.ready ? Availability::kReady : Availability::kRestoring;
+}
+
+Availability Table::Impl::availability(Partition partition) const {
+  std::shared_lock lock(mu_);
+  const Slot* slot = nullptr;
+  return AvailabilityLocked(partition, &slot);
 }
 
 Table::Lookup Table::Impl::Get(Partition partition, std::string_view key) const {

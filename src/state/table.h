@@ -51,6 +51,7 @@ class Table::Impl {
   // store already applied (a replay after a revoke that timed out).
   Status Apply(std::span<const Message> messages);
 
+  Availability availability(Partition partition) const;
   Lookup Get(Partition partition, std::string_view key) const;
   Page Scan(Partition partition, std::string_view after, size_t limit) const;
   Availability WaitApplied(Partition partition, int64_t offset, std::chrono::milliseconds timeout) const;

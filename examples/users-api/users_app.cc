@@ -1,0 +1,361 @@
+#include "users-api/users_app.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "http/address.h"
+#include "kafka/client.h"
+#include "kafka/producer.h"
+#include "kstrand/routing.h"
+#include "kstrand/runtime.h"
+
+namespace kstrand::users {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxField = 200;
+constexpr size_t kMaxIdLength = 64;
+constexpr int kDefaultPage = 100;
+constexpr int kMaxPage = 1000;
+constexpr const char* kRetryAfterSeconds = "1";
+constexpr const char* kOffsetHeader = "Kstrand-Offset";  // "<partition>:<offset>" of a write
+
+struct Reply {
+  int status = 200;
+  std::string body;  // JSON
+  std::string retry_after;
+  std::map<std::string, std::string> headers;
+};
+
+Reply Error(int status, const std::string& message) { return {status, json{{"error", message}}.dump(), "", {}}; }
+
+Reply Unavailable(const std::string& why) {
+  Reply r = Error(503, why);
+  r.retry_after = kRetryAfterSeconds;
+  return r;
+}
+
+bool ValidId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdLength) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
+}
+
+std::string NewId() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return fmt::format("{:016x}", random());
+}
+
+// Parses a user body: an object with exactly "name" (non-empty) and "email"
+// (with an '@'), strings of at most kMaxField bytes; "id", if given, must be
+// `id`. Returns the stored form or the 400 message.
+Result<json> ParseUser(const std::string& body, const std::string& id) {
+  auto j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return Status(Errc::kInvalidArgument, "body is not valid JSON");
+  if (!j.is_object()) return Status(Errc::kInvalidArgument, "body must be a JSON object");
+  for (const auto& [field, value] : j.items()) {
+    if (field != "name" && field != "email" && field != "id") {
+      return Status(Errc::kInvalidArgument, "unknown field '" + field + "' (expected name, email)");
+    }
+  }
+  if (j.contains("id") && j["id"] != id) return Status(Errc::kInvalidArgument, "id in the body differs from the path");
+  for (const char* field : {"name", "email"}) {
+    if (!j.contains(field)) return Status(Errc::kInvalidArgument, std::string("missing field '") + field + "'");
+    if (!j[field].is_string()) return Status(Errc::kInvalidArgument, std::string("'") + field + "' must be a string");
+    const auto& s = j[field].get_ref<const std::string&>();
+    if (s.empty() || s.size() > kMaxField) {
+      return Status(Errc::kInvalidArgument,
+                    std::string("'") + field + "' must be 1 to " + std::to_string(kMaxField) + " bytes");
+    }
+  }
+  if (j["email"].get_ref<const std::string&>().find('@') == std::string::npos) {
+    return Status(Errc::kInvalidArgument, "'email' must contain '@'");
+  }
+  return json{{"id", id}, {"name", j["name"]}, {"email", j["email"]}};
+}
+
+}  // namespace
+
+class UsersApp::Impl {
+ public:
+  explicit Impl(UsersAppConfig c) : config(std::move(c)) {}
+
+  Status Start();
+  void Stop();
+  void Serve(const httplib::Request& req, httplib::Response& res, const std::string& path_id);
+
+  const UsersAppConfig config;
+  std::string url;
+  std::shared_ptr<Stores> stores;
+  std::shared_ptr<Table> table;
+  std::unique_ptr<Runtime> runtime;
+  std::unique_ptr<Router> router;
+  std::unique_ptr<kafka::Producer> producer;
+  httplib::Server server;
+  std::thread server_thread;
+
+ private:
+  // Serves `id`'s partition here if this instance owns it and is caught up,
+  // or forwards the request to the owner (unless it was forwarded to us).
+  Reply Route(const httplib::Request& req, const std::string& id, const std::function<Reply(Partition)>& local);
+  Reply Read(Partition p, const std::string& id);
+  // Produces the user's new record (a tombstone for nullopt) and waits for this
+  // instance's table to apply it.
+  Reply Write(Partition p, const std::string& id, const std::optional<json>& user, int ok_status);
+  Reply List(const httplib::Request& req);
+  Reply Owners();
+};
+
+Status UsersApp::Impl::Start() {
+  auto opened = Stores::Open(config.state);
+  if (!opened.ok()) return opened.status();
+  stores = std::move(opened.value());
+  auto t = Table::Open(config.topic, stores);
+  if (!t.ok()) return t.status();
+  table = std::move(t.value());
+
+  server.set_payload_max_length(config.max_body_bytes);  // larger bodies: 413
+  // httplib's own errors (413, 400 for a malformed request) get a JSON reason too.
+  server.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string why = res.status == 413 ? "body larger than " + std::to_string(config.max_body_bytes) + " bytes"
+                                        : "HTTP " + std::to_string(res.status);
+    res.set_content(json{{"error", why}}.dump(), "application/json");
+  });
+  auto bound = http::Bind(server, {config.listen_host, config.port});
+  if (!bound.ok()) return Status(bound.status().code(), "http: " + bound.status().detail());
+  url = std::move(bound.value());
+
+  auto props = kafka::ConnectionProperties(config.brokers, config.kafka, config.name);
+  auto p = kafka::Producer::Create(props);
+  if (!p.ok()) return p.status();
+  producer = std::move(p.value());
+
+  auto r = Router::Start({config.brokers, config.kafka, config.group_id, config.topic, config.members_topic});
+  if (!r.ok()) return r.status();
+  router = std::move(r.value());
+
+  RuntimeConfig rc;
+  rc.name = config.name;
+  rc.brokers = config.brokers;
+  rc.group_id = config.group_id;
+  rc.endpoint = url;
+  rc.members_topic = config.members_topic;
+  rc.kafka = config.kafka;
+  rc.topics.push_back({.topic = config.topic, .table = table});
+  auto created = Runtime::Create(std::move(rc));
+  if (!created.ok()) return created.status();
+  runtime = std::move(created.value());
+
+  auto users = [this](const httplib::Request& req, httplib::Response& res) { Serve(req, res, ""); };
+  auto user = [this](const httplib::Request& req, httplib::Response& res) { Serve(req, res, req.matches[1]); };
+  auto owners = [this](const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "GET") {
+      res.status = 405;
+      res.set_header("Allow", "GET");
+      return;
+    }
+    res.set_content(Owners().body, "application/json");
+  };
+  for (const char* path : {"/users", "/users/"}) {
+    server.Get(path, users).Post(path, users).Put(path, users).Delete(path, users).Patch(path, users);
+  }
+  server.Get(R"(/users/([^/]+))", user).Post(R"(/users/([^/]+))", user).Put(R"(/users/([^/]+))", user);
+  server.Delete(R"(/users/([^/]+))", user).Patch(R"(/users/([^/]+))", user);
+  server.Get("/owners", owners).Post("/owners", owners).Put("/owners", owners).Delete("/owners", owners);
+
+  KSTRAND_RETURN_IF_ERROR(runtime->Start());
+  server_thread = std::thread([this] { server.listen_after_bind(); });
+  spdlog::info("{}: serving users on {}", config.name, url);
+  return Status::Ok();
+}
+
+void UsersApp::Impl::Stop() {
+  // Leave the group first: the next owners take over while requests for
+  // these partitions already get 503 (the table forgot them at revoke).
+  if (runtime) runtime->Stop();
+  server.stop();
+  if (server_thread.joinable()) server_thread.join();
+}
+
+void UsersApp::Impl::Serve(const httplib::Request& req, httplib::Response& res, const std::string& path_id) {
+  Reply reply;
+  const bool collection = req.matches.size() < 2;
+  if (collection) {
+    if (req.method == "GET") {
+      reply = List(req);
+    } else if (req.method == "POST") {
+      std::string id = NewId();
+      auto user = ParseUser(req.body, id);
+      if (!user.ok()) {
+        reply = Error(400, user.status().detail());
+      } else {
+        reply = Route(req, id, [&](Partition p) { return Write(p, id, user.value(), 201); });
+      }
+    } else {
+      reply = Error(405, "use GET or POST on /users");
+      reply.headers["Allow"] = "GET, POST";
+    }
+  } else if (!ValidId(path_id)) {
+    reply = Error(400, "bad id: 1 to 64 characters of [A-Za-z0-9_-]");
+  } else if (req.method == "GET") {
+    reply = Route(req, path_id, [&](Partition p) { return Read(p, path_id); });
+  } else if (req.method == "PUT" || (req.method == "POST" && req.has_header(std::string(Router::kForwardedHeader)))) {
+    // POST /users/{id} only arrives forwarded: a create whose id the first instance chose.
+    auto user = ParseUser(req.body, path_id);
+    const bool create = req.method == "POST";
+    if (!user.ok()) {
+      reply = Error(400, user.status().detail());
+    } else {
+      reply = Route(req, path_id, [&](Partition p) {
+        if (!create) {
+          Reply current = Read(p, path_id);
+          if (current.status != 200) return current;
+        }
+        return Write(p, path_id, user.value(), create ? 201 : 200);
+      });
+    }
+  } else if (req.method == "DELETE") {
+    reply = Route(req, path_id, [&](Partition p) {
+      Reply current = Read(p, path_id);
+      if (current.status != 200) return current;
+      return Write(p, path_id, std::nullopt, 204);
+    });
+  } else {
+    reply = Error(405, "use GET, PUT or DELETE on /users/{id}");
+    reply.headers["Allow"] = "GET, PUT, DELETE";
+  }
+  res.status = reply.status;
+  if (!reply.retry_after.empty()) res.set_header("Retry-After", reply.retry_after);
+  for (const auto& [name, value] : reply.headers) res.set_header(name, value);
+  if (reply.status != 204) res.set_content(reply.body, "application/json");
+}
+
+Reply UsersApp::Impl::Route(const httplib::Request& req, const std::string& id,
+                            const std::function<Reply(Partition)>& local) {
+  const Partition p = router->PartitionFor(id);
+  const std::string where = config.topic + "[" + std::to_string(p.value()) + "]";
+  switch (table->availability(p)) {
+    case Availability::kReady: return local(p);
+    case Availability::kRestoring: return Unavailable(where + " is restoring here");
+    case Availability::kNotAssigned: break;
+  }
+  if (req.has_header(std::string(Router::kForwardedHeader))) {
+    return Unavailable(where + " is not owned by " + url + " (it is moving)");
+  }
+  auto owner = router->Owner(p);
+  if (!owner || *owner == url) return Unavailable(where + " has no owner right now (a rebalance is in progress)");
+  // A create is forwarded with the id this instance chose.
+  std::string target = req.method == "POST" && req.matches.size() < 2 ? "/users/" + id : req.target;
+  auto forwarded = router->Forward(*owner, url, req.method, target, req.body, "application/json");
+  if (!forwarded.ok()) return Unavailable(where + ": its owner " + *owner + " did not answer");
+  Reply reply{forwarded->status, forwarded->body, "", {}};
+  for (const auto& [name, value] : forwarded->headers) {
+    if (name == "Retry-After") reply.retry_after = value;
+    if (name == "Location" || name == kOffsetHeader || name == "Allow") reply.headers[name] = value;
+  }
+  return reply;
+}
+
+Reply UsersApp::Impl::Read(Partition p, const std::string& id) {
+  auto found = table->Get(p, id);
+  if (found.availability != Availability::kReady) {
+    return Unavailable(config.topic + "[" + std::to_string(p.value()) + "] is " + std::string(ToString(found.availability)));
+  }
+  if (!found.value) return Error(404, "no user " + id);
+  return {200, *found.value, "", {}};
+}
+
+Reply UsersApp::Impl::Write(Partition p, const std::string& id, const std::optional<json>& user, int ok_status) {
+  const std::string value = user ? user->dump() : std::string();
+  // A null value (tombstone) deletes.
+  auto delivered = producer->ProduceAndWait(config.topic, id, user ? std::string_view(value) : std::string_view());
+  if (!delivered.ok()) return Unavailable("writing to Kafka failed: " + delivered.status().detail());
+  const std::string position = std::to_string(delivered->partition) + ":" + std::to_string(delivered->offset);
+  if (delivered->partition != p.value()) {
+    spdlog::error("{}: user {} went to partition {}, routed as {}: partition counts disagree", config.name, id,
+                  delivered->partition, p.value());
+  }
+  Reply reply;
+  if (table->WaitApplied(Partition(delivered->partition), delivered->offset, config.apply_timeout) ==
+      Availability::kReady) {
+    reply = {ok_status, user ? value : std::string(), "", {}};
+  } else {
+    reply = {202, json{{"id", id}, {"written", position}, {"detail", "written to Kafka; the partition moved before "
+                                                                      "this instance applied it"}}.dump(), "", {}};
+  }
+  reply.headers[kOffsetHeader] = position;
+  if (ok_status == 201) reply.headers["Location"] = "/users/" + id;
+  return reply;
+}
+
+Reply UsersApp::Impl::List(const httplib::Request& req) {
+  int limit = kDefaultPage;
+  if (req.has_param("limit")) {
+    const std::string text = req.get_param_value("limit");
+    char* end = nullptr;
+    long v = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || v < 1 || v > kMaxPage) {
+      return Error(400, "limit must be 1 to " + std::to_string(kMaxPage));
+    }
+    limit = static_cast<int>(v);
+  }
+  // The cursor "<partition>:<id>" is the last entry of the previous page.
+  int32_t from_partition = -1;
+  std::string after;
+  if (req.has_param("cursor")) {
+    const std::string cursor = req.get_param_value("cursor");
+    auto colon = cursor.find(':');
+    char* end = nullptr;
+    long v = colon == std::string::npos ? -1 : std::strtol(cursor.substr(0, colon).c_str(), &end, 10);
+    if (v < 0 || *end != '\0') return Error(400, "bad cursor");
+    from_partition = static_cast<int32_t>(v);
+    after = cursor.substr(colon + 1);
+  }
+  json users = json::array(), ready = json::array(), restoring = json::array();
+  std::string next;
+  for (const auto& stats : table->Stats()) {
+    const int32_t p = stats.partition.value();
+    if (stats.availability != Availability::kReady) {
+      restoring.push_back(p);
+      continue;
+    }
+    ready.push_back(p);
+    if (p < from_partition || static_cast<int>(users.size()) >= limit) continue;
+    auto page = table->Scan(stats.partition, p == from_partition ? after : "", limit - users.size());
+    for (auto& [key, value] : page.entries) {
+      users.push_back(json::parse(value, nullptr, false));
+      next = std::to_string(p) + ":" + key;
+    }
+  }
+  if (static_cast<int>(users.size()) < limit) next.clear();
+  return {200, json{{"users", users}, {"next", next.empty() ? json() : json(next)}, {"partitions", ready},
+                    {"restoring", restoring}}.dump(), "", {}};
+}
+
+Reply UsersApp::Impl::Owners() {
+  json owners = json::object();
+  for (const auto& [p, endpoint] : router->Owners()) owners[std::to_string(p)] = endpoint;
+  return {200, json{{"topic", config.topic}, {"partitions", router->partitions()}, {"owners", owners}, {"self", url}}.dump(), "", {}};
+}
+
+// ---- public face ----
+
+Result<std::unique_ptr<UsersApp>> UsersApp::Start(UsersAppConfig config) {
+  auto impl = std::make_unique<Impl>(std::move(config));
+  KSTRAND_RETURN_IF_ERROR(impl->Start());
+  return std::unique_ptr<UsersApp>(new UsersApp(std::move(impl)));
+}
+
+UsersApp::UsersApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+UsersApp::~UsersApp() { Stop(); }
+void UsersApp::Stop() { impl_->Stop(); }
+Status UsersApp::Wait() { return impl_->runtime->Wait(); }
+const std::string& UsersApp::url() const { return impl_->url; }
+const Table& UsersApp::table() const { return *impl_->table; }
+
+}  // namespace kstrand::users
