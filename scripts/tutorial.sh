@@ -17,35 +17,8 @@ bin="$build/examples/tutorial"
 logs="$build/tutorial-logs"
 mkdir -p "$logs"
 
-pids=()
-cleanup() {
-  echo
-  echo "stopping: teams first (they commit and leave their groups), then the rest"
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[i]}" 2>/dev/null || true
-    # Each waits for the one started after it, so the broker goes last.
-    wait "${pids[i]}" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Each program in its own session: Ctrl-C reaches only this script, which then
-# stops the programs in order (a broker gone first would leave teams unable to commit).
-start() {
-  local name="$1"
-  shift
-  setsid "$@" >"$logs/$name.log" 2>&1 &
-  pids+=($!)
-}
-
-if "$kstrand" topics list --connect-timeout 2s >/dev/null 2>&1; then
-  echo "using the embedded broker that is already running"
-else
-  start broker "$kstrand" broker
-  for _ in $(seq 100); do [ -s "$logs/broker.log" ] && break; sleep 0.1; done
-  echo "embedded broker at $(head -n 1 "$logs/broker.log")"
-fi
+source "$root/scripts/example-processes.sh"
+start_broker
 start source "$bin/tutorial-source" --rate "${RATE:-20}"
 for _ in $(seq 100); do grep -q "producing to" "$logs/source.log" 2>/dev/null && break; sleep 0.1; done
 start leaderboard "$bin/tutorial-leaderboard" --http "${PORT:-8090}"
