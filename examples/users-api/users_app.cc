@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+#include <charconv>
 #include <random>
 #include <thread>
 
@@ -297,23 +298,22 @@ Reply UsersApp::Impl::List(const httplib::Request& req) {
   int limit = kDefaultPage;
   if (req.has_param("limit")) {
     const std::string text = req.get_param_value("limit");
-    char* end = nullptr;
-    long v = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || v < 1 || v > kMaxPage) {
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || limit < 1 || limit > kMaxPage) {
       return Error(400, "limit must be 1 to " + std::to_string(kMaxPage));
     }
-    limit = static_cast<int>(v);
   }
   // The cursor "<partition>:<id>" is the last entry of the previous page.
   int32_t from_partition = -1;
   std::string after;
   if (req.has_param("cursor")) {
     const std::string cursor = req.get_param_value("cursor");
-    auto colon = cursor.find(':');
-    char* end = nullptr;
-    long v = colon == std::string::npos ? -1 : std::strtol(cursor.substr(0, colon).c_str(), &end, 10);
-    if (v < 0 || *end != '\0') return Error(400, "bad cursor");
-    from_partition = static_cast<int32_t>(v);
+    const auto colon = cursor.find(':');
+    const char* digits_end = cursor.data() + (colon == std::string::npos ? 0 : colon);
+    auto [end, error] = std::from_chars(cursor.data(), digits_end, from_partition);
+    if (colon == std::string::npos || colon == 0 || error != std::errc() || end != digits_end || from_partition < 0) {
+      return Error(400, "bad cursor: expected <partition>:<id> from a previous page's \"next\"");
+    }
     after = cursor.substr(colon + 1);
   }
   json users = json::array(), ready = json::array(), restoring = json::array();

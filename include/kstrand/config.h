@@ -97,6 +97,7 @@ struct FailurePolicy {
 };
 
 class Table;  // kstrand/state.h
+class Store;
 
 // One subscribed topic. Set exactly one of handler, async_handler,
 // batch_handler, table.
@@ -109,6 +110,10 @@ struct TopicHandler {
   // running a handler. Each partition is read from where its store stopped,
   // not from the group's committed offset; ordering is per partition.
   std::shared_ptr<Table> table;
+  // Stores the handler writes (kstrand/state.h), per partition of this topic:
+  // each is restored from its changelog before the partition's first message
+  // reaches the handler.
+  std::vector<std::shared_ptr<Store>> stores;
   Ordering ordering = Ordering::kPartition;
   FailurePolicy on_failure;
 };

@@ -1,5 +1,11 @@
-// State: Kafka topics materialised into key-value tables, partition by
-// partition, on the member that owns each partition.
+// State: key-value data per partition, on the member that owns the partition.
+//
+// Two kinds:
+//   Table  a topic materialised as it is (the topic is its own changelog).
+//   Store  written by a topic's handler, logged to a compacted changelog topic
+//          "<group>-<store>-changelog" with the input topic's partition count,
+//          and restored from it before the partition's first message reaches
+//          the handler.
 //
 //   auto stores = kstrand::Stores::Open({.backend = kstrand::StoreBackend::kRocksDb, .directory = "data/a"});
 //   auto users = kstrand::Table::Open("users", *stores);
@@ -71,7 +77,18 @@ enum class Availability {
 
 std::string_view ToString(Availability a);
 
-struct TablePartitionStats {
+struct StateLookup {
+  Availability availability;
+  std::optional<std::string> value;  // the key's value, if ready and present
+};
+
+struct StatePage {
+  Availability availability;
+  std::vector<std::pair<std::string, std::string>> entries;  // ascending by key
+};
+
+// Offsets are of the table's topic, or of the store's changelog.
+struct StatePartitionStats {
   Partition partition;
   Availability availability = Availability::kNotAssigned;
   int64_t start = -1;           // first offset read after this assignment (0: from the beginning)
@@ -89,16 +106,10 @@ class Table {
   // Whether the partition is served here now (no store access).
   Availability availability(Partition partition) const;
 
-  struct Lookup {
-    Availability availability;
-    std::optional<std::string> value;  // the key's value, if ready and present
-  };
+  using Lookup = StateLookup;
   Lookup Get(Partition partition, std::string_view key) const;
 
-  struct Page {
-    Availability availability;
-    std::vector<std::pair<std::string, std::string>> entries;  // ascending by key
-  };
+  using Page = StatePage;
   // Up to `limit` entries with keys strictly after `after`.
   Page Scan(Partition partition, std::string_view after, size_t limit) const;
 
@@ -108,13 +119,45 @@ class Table {
   Availability WaitApplied(Partition partition, int64_t offset, std::chrono::milliseconds timeout) const;
 
   // The partitions assigned to this member, ascending.
-  std::vector<TablePartitionStats> Stats() const;
+  std::vector<StatePartitionStats> Stats() const;
 
   class Impl;  // kstrand's own code: what the Runtime drives
   Impl& impl() const { return *impl_; }
 
  private:
   explicit Table(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A store its topic's handler writes (TopicHandler::stores). The handler of a
+// partition's lane is its only writer; anyone may read.
+//
+// Put and Delete produce the change to the changelog's matching partition,
+// wait until Kafka acknowledged it, then apply it locally together with its
+// changelog offset, in one atomic write: a handler that returned has its
+// changes in Kafka before its input offset can be committed, and a restart
+// replays only the changelog records after the stored offset.
+class Store {
+ public:
+  static Result<std::shared_ptr<Store>> Open(std::string name, std::shared_ptr<Stores> stores);
+  ~Store();
+  const std::string& name() const;
+  // "<group>-<name>-changelog"; empty until a Runtime uses the store.
+  std::string changelog_topic() const;
+
+  Availability availability(Partition partition) const;
+  // kNotFound naming the partition when it is not assigned here or still restoring.
+  Result<std::optional<std::string>> Get(Partition partition, std::string_view key) const;
+  Status Put(Partition partition, std::string_view key, std::string_view value);
+  Status Delete(Partition partition, std::string_view key);
+
+  std::vector<StatePartitionStats> Stats() const;
+
+  class Impl;  // kstrand's own code: what the Runtime drives
+  Impl& impl() const { return *impl_; }
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -71,10 +71,11 @@ Status Producer::ProduceAsync(const std::string& topic, std::optional<std::strin
 }
 
 Result<Producer::Delivered> Producer::ProduceAndWait(const std::string& topic, std::optional<std::string_view> key,
-                                                     std::string_view value, const Headers& headers) {
+                                                     std::string_view value, const Headers& headers,
+                                                     int32_t partition) {
   std::promise<Result<Delivered>> delivered;
   auto result = delivered.get_future();
-  KSTRAND_RETURN_IF_ERROR(Enqueue(topic, key, value, headers, -1, [&delivered](Status st, Delivered where) {
+  KSTRAND_RETURN_IF_ERROR(Enqueue(topic, key, value, headers, partition, [&delivered](Status st, Delivered where) {
     delivered.set_value(st.ok() ? Result<Delivered>(where) : Result<Delivered>(std::move(st)));
   }));
   return result.get();

@@ -40,7 +40,7 @@ class Producer {
   // Like Produce, then waits until this record is acknowledged (or failed), so
   // a caller that commits afterwards never commits an unforwarded input.
   Result<Delivered> ProduceAndWait(const std::string& topic, std::optional<std::string_view> key,
-                                   std::string_view value, const Headers& headers = {});
+                                   std::string_view value, const Headers& headers = {}, int32_t partition = -1);
   // Like Produce; `on_delivery` runs once with the outcome, on the producer's
   // poller thread (keep it short), or not at all if this returns an error.
   Status ProduceAsync(const std::string& topic, std::optional<std::string_view> key, std::string_view value,

@@ -428,17 +428,24 @@ void Lane::After(const std::shared_ptr<Lane>& predecessor) {
   {
     std::lock_guard lock(mu_);
     predecessor_ = predecessor;
+    ++holds_;
   }
   predecessor->on_idle_ = [weak = weak_from_this()] {
-    if (auto successor = weak.lock()) successor->ReleaseHeld();
+    if (auto successor = weak.lock()) successor->Release(/*predecessor_idle=*/true);
   };
 }
 
-void Lane::ReleaseHeld() {
+void Lane::Hold() {
+  std::lock_guard lock(mu_);
+  ++holds_;
+}
+
+void Lane::Release(bool predecessor_idle) {
   std::vector<std::shared_ptr<SubLane>> held;
   {
     std::lock_guard lock(mu_);
-    predecessor_.reset();
+    if (predecessor_idle) predecessor_.reset();
+    if (--holds_ > 0) return;
     held.swap(held_);
   }
   for (auto& sub : held) env_->pool().Schedule(std::move(sub));
@@ -526,7 +533,7 @@ bool Lane::Push(std::vector<Message>& messages) {
       sub->queued_.push_back(std::move(m));
       if (sub->state_ == SubLane::State::kIdle) {
         sub->state_ = SubLane::State::kQueued;
-        (predecessor_ ? held_ : schedule).push_back(live_.at(sub));
+        (holds_ > 0 ? held_ : schedule).push_back(live_.at(sub));
       }
     }
   }

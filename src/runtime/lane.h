@@ -102,6 +102,11 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   // Holds this lane's handlers back until `predecessor` (the same partition's
   // previous lane, revoked with work still in flight) is idle. Call before Push.
   void After(const std::shared_ptr<Lane>& predecessor);
+  // Holds the handlers back until a matching Release() (a store restoring).
+  // Messages still queue (within the lane's bounds). Call Hold before Push.
+  void Hold();
+  void Release() { Release(false); }
+  bool revoked() const { return revoked_.load(); }
 
   // Queues messages (in offset order) and schedules their sub-lanes; `messages`
   // is left empty. Returns false, dropping them, once revoked or stopped.
@@ -151,7 +156,7 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   bool HasRoomLocked() const;  // requires mu_
   bool HaltedLocked() const { return stopped_.load() || (revoked_.load() && drop_buffered_.load()); }
   SubLane* SubLaneFor(const Message& m);  // requires mu_; creates it if needed
-  void ReleaseHeld();  // the predecessor went idle
+  void Release(bool predecessor_idle);
   // Drops every queued message and every sub-lane not running; requires mu_.
   void DropQueuedLocked();
   // A sub-lane went idle and empty; forgets it. Requires mu_.
@@ -181,7 +186,8 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   std::vector<int64_t> already_done_;                           // guarded by mu_: ascending
   size_t already_done_next_ = 0;                                // guarded by mu_
   std::shared_ptr<Lane> predecessor_;                           // guarded by mu_: until it is idle
-  std::vector<std::shared_ptr<SubLane>> held_;                  // guarded by mu_: wait for predecessor_
+  int holds_ = 0;                                               // guarded by mu_: a busy predecessor, restores
+  std::vector<std::shared_ptr<SubLane>> held_;                  // guarded by mu_: wait until holds_ is 0
   std::function<void()> on_idle_;                               // guarded by mu_: set by a successor
 
   std::atomic<bool> drop_buffered_{false};  // set before revoked_

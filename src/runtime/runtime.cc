@@ -28,6 +28,7 @@
 #include "runtime/members.h"
 #include "runtime/offset_metadata.h"
 #include "runtime/parse.h"
+#include "runtime/restorer.h"
 #include "state/table.h"
 
 namespace kstrand {
@@ -158,6 +159,14 @@ class Runtime::Impl {
                     std::map<TopicPartition, std::vector<int64_t>>& already_done);
   // Revoked or lost: the table forgets the partition (after its lane drained).
   void RevokeTables(const std::vector<TopicPartition>& partitions);
+  // Stores: each changelog topic exists with its input topic's partition
+  // count (created compacted where the broker allows); binds the stores to
+  // it and starts the restorer.
+  Status PrepareStores(const std::vector<kafka::TopicInfo>& topics, int timeout_ms);
+  // Opens the partition's stores, holds its lane and queues the restores.
+  void AssignStores(const std::shared_ptr<Lane>& lane, const TopicHandler& spec);
+  // After the partitions' lanes drained: their handlers no longer write.
+  void RevokeStores(const std::vector<TopicPartition>& partitions);
   // Poll thread, each tick: restoring partitions whose position reached the
   // end offset are caught up (the last offsets may hold no record).
   void CheckRestores();
@@ -168,6 +177,9 @@ class Runtime::Impl {
   kafka::ClientPtr consumer;
   kafka::QueuePtr queue;  // the consumer queue: messages, rebalances, commit results
   std::shared_ptr<LaneEnv> env;  // workers, in-flight limit, timers, dead-letter producer
+  // Stores' changelog writes and restores; null when no topic has stores.
+  std::unique_ptr<kafka::Producer> changelog_producer;
+  std::unique_ptr<runtime::Restorer> restorer;
   // Publishes this member's announcements (members.h); null when members.topic
   // is empty or the topic could not be had.
   std::unique_ptr<kafka::Producer> announcer;
@@ -275,11 +287,6 @@ Status Runtime::Impl::Start() {
 
   rd_kafka_poll_set_consumer(consumer.get());
   queue.reset(rd_kafka_queue_get_consumer(consumer.get()));
-  kafka::TopicPartitionListPtr subscription(rd_kafka_topic_partition_list_new(static_cast<int>(config.topics.size())));
-  for (const auto& t : config.topics) {
-    rd_kafka_topic_partition_list_add(subscription.get(), t.topic.c_str(), RD_KAFKA_PARTITION_UA);
-  }
-  KSTRAND_RETURN_IF_ERROR(kafka::KafkaStatus(rd_kafka_subscribe(consumer.get(), subscription.get()), "subscribe"));
 
   runtime::LaneLimits limits{config.lane_max_messages, config.lane_max_bytes, config.max_ahead,
                              config.batch_max_messages};
@@ -291,6 +298,14 @@ Status Runtime::Impl::Start() {
     if (!producer.ok()) return producer.status();
     env->dead_letters = std::move(producer.value());
   }
+  KSTRAND_RETURN_IF_ERROR(PrepareStores(*topics, connect_ms));
+  // Subscribe last: a Start that fails after subscribing would leave a
+  // consumer whose close runs rebalance callbacks into a half-built runtime.
+  kafka::TopicPartitionListPtr subscription(rd_kafka_topic_partition_list_new(static_cast<int>(config.topics.size())));
+  for (const auto& t : config.topics) {
+    rd_kafka_topic_partition_list_add(subscription.get(), t.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  KSTRAND_RETURN_IF_ERROR(kafka::KafkaStatus(rd_kafka_subscribe(consumer.get(), subscription.get()), "subscribe"));
   if (!config.members_topic.empty()) StartAnnouncing(connect_ms);
   {
     std::lock_guard lock(observed_mu);
@@ -536,6 +551,71 @@ void Runtime::Impl::RevokeTables(const std::vector<TopicPartition>& partitions) 
   }
 }
 
+Status Runtime::Impl::PrepareStores(const std::vector<kafka::TopicInfo>& topics, int timeout_ms) {
+  auto find = [&](const std::string& name) -> const kafka::TopicInfo* {
+    auto it = std::find_if(topics.begin(), topics.end(), [&](const auto& t) { return t.name == name; });
+    return it == topics.end() ? nullptr : &*it;
+  };
+  std::vector<std::pair<Store::Impl*, std::string>> bindings;
+  for (const auto& t : config.topics) {
+    const int partitions = static_cast<int>(find(t.topic)->partitions.size());  // Start checked it exists
+    for (const auto& store : t.stores) {
+      const std::string changelog = config.group_id + "-" + store->name() + "-changelog";
+      const std::string needs = "compacted, with " + std::to_string(partitions) + " partitions as " + t.topic + " has";
+      if (const auto* found = find(changelog)) {
+        if (static_cast<int>(found->partitions.size()) != partitions) {
+          return Status(Errc::kInvalidArgument, "changelog topic " + changelog + " of store " + store->name() +
+                                                    " has " + std::to_string(found->partitions.size()) +
+                                                    " partitions; it must be " + needs);
+        }
+      } else {
+        Status created = kafka::CreateTopic(consumer.get(), changelog, partitions, -1, timeout_ms,
+                                            {{"cleanup.policy", "compact"}});
+        if (!created.ok() && created.code() != kafka::KafkaStatus(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, "").code()) {
+          return Status(Errc::kNotFound, "changelog topic " + changelog + " of store " + store->name() +
+                                             " does not exist and could not be created (" + created.ToString() +
+                                             "); create it " + needs);
+        }
+      }
+      bindings.emplace_back(&store->impl(), changelog);
+    }
+  }
+  if (bindings.empty()) return Status::Ok();
+  auto props = kafka::ConnectionProperties(config.brokers, config.kafka, config.name + "-changelog");
+  props["linger.ms"] = "0";  // a handler waits for each write's acknowledgement
+  auto producer = kafka::Producer::Create(props);
+  if (!producer.ok()) return producer.status();
+  changelog_producer = std::move(producer.value());
+  for (auto& [store, changelog] : bindings) store->Bind(changelog, changelog_producer.get());
+  auto started = runtime::Restorer::Start(
+      kafka::ConnectionProperties(config.brokers, config.kafka, config.name + "-restorer"),
+      [env = env](Status why) { env->RequestStop(std::move(why)); });
+  if (!started.ok()) return started.status();
+  restorer = std::move(started.value());
+  return Status::Ok();
+}
+
+void Runtime::Impl::AssignStores(const std::shared_ptr<Lane>& lane, const TopicHandler& spec) {
+  const Partition p = lane->partition().partition;
+  for (const auto& store : spec.stores) {
+    if (auto opened = store->impl().Assign(p); !opened.ok()) {
+      env->RequestStop(Status(opened.status().code(), "store " + store->name() + " " + lane->partition().ToString() +
+                                                          ": " + opened.status().detail()));
+      continue;
+    }
+    lane->Hold();
+    restorer->Enqueue(store->impl(), p, lane);
+  }
+}
+
+void Runtime::Impl::RevokeStores(const std::vector<TopicPartition>& partitions) {
+  for (const auto& tp : partitions) {
+    auto spec = specs.find(tp.topic);
+    if (spec == specs.end()) continue;
+    for (const auto& store : spec->second.stores) store->impl().Revoke(tp.partition);
+  }
+}
+
 void Runtime::Impl::CheckRestores() {
   for (const auto& [topic, spec] : specs) {
     if (!spec.table) continue;
@@ -599,6 +679,7 @@ void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
         if (auto predecessor = it->second.lock()) lane->After(predecessor);
         retired.erase(it);
       }
+      if (!spec->second.stores.empty()) AssignStores(lane, spec->second);
       lanes[tp] = std::move(lane);
     }
   }
@@ -633,6 +714,7 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
     // After released_in_close this member has left the group: nothing can commit.
     if (!released_in_close) CommitFrontiers(true, going, kRevokeCommitRetryMs);
   }
+  RevokeStores(removed);
   {
     std::lock_guard lock(lanes_mu);
     for (const auto& lane : going) {
@@ -889,6 +971,7 @@ void Runtime::Impl::Stop() {
     if (queue) rd_kafka_queue_yield(queue.get());
     poll_thread.join();
   }
+  restorer.reset();
   if (announcer) {
     // Gone from the group: say so at once rather than let the record expire.
     Announce(true);
@@ -962,6 +1045,16 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeConfig config) {
     int kinds = bool(t.handler) + bool(t.async_handler) + bool(t.batch_handler) + bool(t.table);
     if (kinds != 1) {
       return Status(Errc::kInvalidArgument, where + (kinds == 0 ? "no handler" : "more than one handler; set one"));
+    }
+    for (const auto& store : t.stores) {
+      if (!store) return Status(Errc::kInvalidArgument, where + "a null store");
+      if (t.table) return Status(Errc::kInvalidArgument, where + "a table cannot have stores (no handler writes them)");
+      for (const auto& other : config.topics) {
+        if (&other != &t && std::count(other.stores.begin(), other.stores.end(), store)) {
+          return Status(Errc::kInvalidArgument, where + "store " + store->name() + " is used by topic " +
+                                                    other.topic + " too; a store follows one topic's partitions");
+        }
+      }
     }
     if (t.batch_handler && t.ordering == Ordering::kUnordered) {
       return Status(Errc::kInvalidArgument, where + "a batch handler needs partition or key ordering");

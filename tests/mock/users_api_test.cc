@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "harness.h"
@@ -208,6 +209,23 @@ TEST_F(UsersApiTest, RestartedRocksDbInstanceReplaysOnlyTheTail) {
   ASSERT_TRUE(WaitUntil([&] { return Settled({app.get()}); }, 60s));
   EXPECT_EQ(applied_since_start(*app), 50u) << "a restart must replay only what the store had not applied";
   for (const auto& id : ids) EXPECT_EQ(Send(app->url(), "GET", "/users/" + id).status, 200) << id;
+
+  // The sole instance lists every user, page by page, each once.
+  std::set<std::string> listed;
+  std::string cursor;
+  int pages = 0;
+  do {
+    Reply page = Send(app->url(), "GET", "/users?limit=64" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_EQ(page.status, 200) << page.body;
+    auto body = json::parse(page.body);
+    for (const auto& user : body["users"]) EXPECT_TRUE(listed.insert(user["id"]).second) << user;
+    cursor = body["next"].is_null() ? "" : body["next"].get<std::string>();
+    ASSERT_LT(++pages, 20);
+  } while (!cursor.empty());
+  EXPECT_EQ(listed.size(), ids.size());
+  for (const char* bad : {"/users?cursor=:x", "/users?cursor=x:y", "/users?cursor=3", "/users?limit=0", "/users?limit=1x"}) {
+    EXPECT_EQ(Send(app->url(), "GET", bad).status, 400) << bad;
+  }
   app->Stop();
   app.reset();
 

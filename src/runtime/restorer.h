@@ -1,0 +1,55 @@
+// Restorer: replays stores' changelogs off the poll thread. When a partition
+// of a topic with stores is assigned, the poll thread opens each store's
+// partition, holds the partition's lane (Lane::Hold) and queues a job; the
+// restorer reads the changelog partition from the store's applied offset to
+// the end offset it finds, applies it, and releases the lane, so the handler
+// never sees a message before its stores caught up. A job whose lane was
+// revoked meanwhile stops early and releases nothing (the lane is gone).
+//
+// Thread safety: Enqueue from any thread; one thread runs the jobs in order.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "kafka/client.h"
+#include "kstrand/status.h"
+#include "runtime/lane.h"
+#include "state/table.h"
+
+namespace kstrand::runtime {
+
+class Restorer {
+ public:
+  // `props`: connection properties for its group-less changelog reader.
+  // `on_error` runs on the restorer thread when a changelog cannot be read:
+  // the partition cannot be served, so the runtime stops.
+  static Result<std::unique_ptr<Restorer>> Start(kafka::Properties props, std::function<void(Status)> on_error);
+  ~Restorer();  // stops: the job in progress ends at its next batch
+
+  void Enqueue(Store::Impl& store, Partition partition, std::shared_ptr<Lane> lane);
+
+ private:
+  struct Job {
+    Store::Impl* store;
+    Partition partition;
+    std::shared_ptr<Lane> lane;
+  };
+  Restorer(kafka::ClientPtr reader, std::function<void(Status)> on_error);
+  void Run();
+  Status Restore(const Job& job);
+
+  const kafka::ClientPtr reader_;
+  const std::function<void(Status)> on_error_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;  // guarded by mu_
+  bool stop_ = false;     // guarded by mu_
+  std::thread thread_;    // last: starts after everything above exists
+};
+
+}  // namespace kstrand::runtime
