@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <atomic>
+#include <numeric>
 #include <random>
 #include <set>
 #include <thread>
@@ -93,27 +95,32 @@ class UsersApiTest : public MockTest {
     return true;
   }
 
+  // Creates `n` users through instances picked at random; id -> body.
+  static std::map<std::string, json> CreateUsers(const std::vector<UsersApp*>& apps, int n) {
+    std::mt19937 random(42);
+    std::map<std::string, json> created;
+    for (int i = 0; i < n; ++i) {
+      Reply r = SendSettled(apps[random() % apps.size()]->url(), "POST", "/users", NewUser(i));
+      EXPECT_EQ(r.status, 201) << r.body;
+      if (r.status != 201) break;
+      auto body = json::parse(r.body);
+      created[body["id"]] = body;
+    }
+    return created;
+  }
+
   static std::string NewUser(int i) {
     return json{{"name", "user " + std::to_string(i)}, {"email", "user" + std::to_string(i) + "@example.com"}}.dump();
   }
 };
 
-TEST_F(UsersApiTest, EveryInstanceAnswersEveryUserAndSurvivorsAnswerAfterOneStops) {
+TEST_F(UsersApiTest, EveryInstanceAnswersEveryUser) {
   auto a = Start("a"), b = Start("b"), c = Start("c");
   ASSERT_TRUE(a && b && c);
   std::vector<UsersApp*> apps{a.get(), b.get(), c.get()};
   ASSERT_TRUE(WaitUntil([&] { return Settled(apps); }, 60s)) << "the three instances never split the partitions";
-
-  std::mt19937 random(42);
-  std::map<std::string, json> created;  // id -> body
-  for (int i = 0; i < 1000; ++i) {
-    Reply r = SendSettled(apps[random() % 3]->url(), "POST", "/users", NewUser(i));
-    ASSERT_EQ(r.status, 201) << r.body;
-    auto body = json::parse(r.body);
-    created[body["id"]] = body;
-  }
+  auto created = CreateUsers(apps, 1000);
   ASSERT_EQ(created.size(), 1000u);
-
   for (auto* app : apps) {
     for (const auto& [id, body] : created) {
       Reply r = Send(app->url(), "GET", "/users/" + id);
@@ -121,11 +128,45 @@ TEST_F(UsersApiTest, EveryInstanceAnswersEveryUserAndSurvivorsAnswerAfterOneStop
       ASSERT_EQ(json::parse(r.body), body);
     }
   }
+  const std::string gone = created.begin()->first;
+  EXPECT_EQ(Send(b->url(), "DELETE", "/users/" + gone).status, 204);
+  for (auto* app : apps) EXPECT_EQ(Send(app->url(), "GET", "/users/" + gone).status, 404);
+}
 
+TEST_F(UsersApiTest, SurvivorsAnswerEveryUserAfterAnInstanceStops) {
+  auto a = Start("a"), b = Start("b"), c = Start("c");
+  ASSERT_TRUE(a && b && c);
+  std::vector<UsersApp*> apps{a.get(), b.get(), c.get()};
+  ASSERT_TRUE(WaitUntil([&] { return Settled(apps); }, 60s));
+  auto created = CreateUsers(apps, 300);
+  ASSERT_EQ(created.size(), 300u);
+
+  // While c leaves and its partitions move, readers get each user or 503
+  // (moving, restoring), never a 404.
+  std::atomic<bool> reading{true};
+  std::map<int, int> statuses;  // status -> count, written by the reader only
+  std::thread reader([&, urls = std::vector<std::string>{a->url(), b->url()}] {
+    auto it = created.begin();
+    for (size_t i = 0; reading; ++i, ++it) {
+      if (it == created.end()) it = created.begin();
+      Reply r = Send(urls[i % 2], "GET", "/users/" + it->first);
+      statuses[r.status]++;
+      if (r.status == 200) {
+        EXPECT_EQ(json::parse(r.body), it->second);
+      }
+    }
+  });
   c->Stop();
   c.reset();
   apps.pop_back();
-  ASSERT_TRUE(WaitUntil([&] { return Settled(apps); }, 60s)) << "the survivors never took c's partitions";
+  const bool settled = WaitUntil([&] { return Settled(apps); }, 60s);
+  reading = false;
+  reader.join();
+  ASSERT_TRUE(settled) << "the survivors never took c's partitions";
+  EXPECT_EQ(statuses[404], 0) << "a wrong 404 while partitions moved";
+  EXPECT_EQ(statuses[200] + statuses[503], std::accumulate(statuses.begin(), statuses.end(), 0,
+                                                           [](int sum, const auto& s) { return sum + s.second; }));
+  EXPECT_GT(statuses[200], 0);
   for (auto* app : apps) {
     for (const auto& [id, body] : created) {
       Reply r = SendSettled(app->url(), "GET", "/users/" + id);
@@ -133,10 +174,6 @@ TEST_F(UsersApiTest, EveryInstanceAnswersEveryUserAndSurvivorsAnswerAfterOneStop
       ASSERT_EQ(json::parse(r.body), body);
     }
   }
-
-  const std::string gone = created.begin()->first;
-  EXPECT_EQ(SendSettled(a->url(), "DELETE", "/users/" + gone).status, 204);
-  for (auto* app : apps) EXPECT_EQ(Send(app->url(), "GET", "/users/" + gone).status, 404);
 }
 
 TEST_F(UsersApiTest, ConcurrentUpdatesOfOneUserEndWithTheLastWrite) {
