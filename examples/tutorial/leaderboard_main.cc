@@ -312,17 +312,5 @@ int main(int argc, char** argv) {
   app.add_option("-t,--topic", opts.topic, "The teams' input topic")->capture_default_str();
   app.add_option("--counters-topic", opts.counters_topic, "The teams' counters topic")->capture_default_str();
   app.add_option("--refresh", opts.refresh, "How often to ask the brokers")->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
-  cli::SetUpLogging();
-  InstallShutdownSignals();
-  try {
-    return tutorial::Run(opts);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tutorial-leaderboard: error: %s\n", e.what());
-    return 1;
-  }
+  return cli::RunProgram(app, argc, argv, "tutorial-leaderboard", [&] { return tutorial::Run(opts); });
 }

@@ -111,17 +111,5 @@ int main(int argc, char** argv) {
                  "Make every Nth event malformed, as real producers sometimes do (0: never)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--seed", opts.seed, "Random seed (0: a new one each run)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
-  cli::SetUpLogging();
-  InstallShutdownSignals();
-  try {
-    return tutorial::Run(opts);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tutorial-source: error: %s\n", e.what());
-    return 1;
-  }
+  return cli::RunProgram(app, argc, argv, "tutorial-source", [&] { return tutorial::Run(opts); });
 }

@@ -190,17 +190,5 @@ int main(int argc, char** argv) {
   app.add_option("--workers", opts.workers, "Partitions this instance processes at once (default 4)");
   app.add_option("--name", opts.name, "This instance's name in the group (default: host-pid)");
   cli::AddHttpFlag(app, opts.http);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
-  cli::SetUpLogging();
-  InstallShutdownSignals();
-  try {
-    return tutorial::Run(opts);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tutorial-team: error: %s\n", e.what());
-    return 1;
-  }
+  return cli::RunProgram(app, argc, argv, "tutorial-team", [&] { return tutorial::Run(opts); });
 }

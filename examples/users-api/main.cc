@@ -81,17 +81,5 @@ int main(int argc, char** argv) {
   app.add_option("--partitions", opts.partitions, "Partitions of the users topic, when it is created")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
-  cli::SetUpLogging();
-  InstallShutdownSignals();
-  try {
-    return users::Run(opts);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "users-api: error: %s\n", e.what());
-    return 1;
-  }
+  return cli::RunProgram(app, argc, argv, "users-api", [&] { return users::Run(opts); });
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kstrand/embedded_cluster.h"
+#include "kstrand/shutdown.h"
 #include "runtime/parse.h"
 
 namespace kstrand::cli {
@@ -136,6 +137,22 @@ Result<std::unique_ptr<StatusServer>> StartStatusServer(const std::string& liste
   if (!server.ok()) return Status(server.status().code(), "--http: " + server.status().detail());
   std::fprintf(stderr, "dashboard: %s\n", (*server)->url().c_str());
   return server;
+}
+
+int RunProgram(CLI::App& app, int argc, char** argv, const char* program, const std::function<int()>& run) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  SetUpLogging();
+  InstallShutdownSignals();
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return 1;
+  }
 }
 
 }  // namespace kstrand::cli

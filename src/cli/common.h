@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,6 +56,12 @@ int Fail(const Status& status);
 std::string FormatPartitions(const std::vector<TopicPartition>& tps);
 
 void SetUpLogging();
+
+// The body of an example program's main(): parses `app` (exit code 2 on bad
+// flags), sets up logging and SIGINT/SIGTERM handling, then returns what
+// `run` returns; an exception escaping it prints "<program>: error: ..." and
+// gives exit code 1.
+int RunProgram(CLI::App& app, int argc, char** argv, const char* program, const std::function<int()>& run);
 
 // --http [HOST:]PORT: the status server (dashboard, /status, /metrics, probes).
 void AddHttpFlag(CLI::App& app, std::string& listen);
