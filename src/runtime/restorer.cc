@@ -43,10 +43,10 @@ Restorer::~Restorer() {
   rd_kafka_consumer_close(reader_.get());
 }
 
-void Restorer::Enqueue(Store::Impl& store, Partition partition, std::shared_ptr<Lane> lane) {
+void Restorer::Enqueue(Store::Impl& store, Partition partition, int64_t start, std::shared_ptr<Lane> lane) {
   {
     std::lock_guard lock(mu_);
-    jobs_.push_back({&store, partition, std::move(lane)});
+    jobs_.push_back({&store, partition, start, std::move(lane)});
   }
   cv_.notify_all();
 }
@@ -84,11 +84,7 @@ Status Restorer::Restore(const Job& job) {
   store.SetRestoreTarget(job.partition, high);
   if (store.availability(job.partition) != Availability::kRestoring) return Status::Ok();  // caught up, or revoked
 
-  const auto stats = store.Stats();
-  int64_t start = RD_KAFKA_OFFSET_BEGINNING;
-  for (const auto& s : stats) {
-    if (s.partition == job.partition && s.applied >= 0) start = s.applied + 1;
-  }
+  const int64_t start = job.start;
   spdlog::info("store {}: restoring {}[{}] from offset {} to {}", store.name(), topic, p,
                start < 0 ? 0 : start, high);
   kafka::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(1));

@@ -31,12 +31,14 @@ class Restorer {
   static Result<std::unique_ptr<Restorer>> Start(kafka::Properties props, std::function<void(Status)> on_error);
   ~Restorer();  // stops: the job in progress ends at its next batch
 
-  void Enqueue(Store::Impl& store, Partition partition, std::shared_ptr<Lane> lane);
+  // `start`: where the store's partition continues (PartitionSlots::Assign).
+  void Enqueue(Store::Impl& store, Partition partition, int64_t start, std::shared_ptr<Lane> lane);
 
  private:
   struct Job {
     Store::Impl* store;
     Partition partition;
+    int64_t start;
     std::shared_ptr<Lane> lane;
   };
   Restorer(kafka::ClientPtr reader, std::function<void(Status)> on_error);

@@ -598,13 +598,14 @@ Status Runtime::Impl::PrepareStores(const std::vector<kafka::TopicInfo>& topics,
 void Runtime::Impl::AssignStores(const std::shared_ptr<Lane>& lane, const TopicHandler& spec) {
   const Partition p = lane->partition().partition;
   for (const auto& store : spec.stores) {
-    if (auto opened = store->impl().Assign(p); !opened.ok()) {
-      env->RequestStop(Status(opened.status().code(), "store " + store->name() + " " + lane->partition().ToString() +
-                                                          ": " + opened.status().detail()));
+    auto start = store->impl().Assign(p);
+    if (!start.ok()) {
+      env->RequestStop(Status(start.status().code(), "store " + store->name() + " " + lane->partition().ToString() +
+                                                         ": " + start.status().detail()));
       continue;
     }
     lane->Hold();
-    restorer->Enqueue(store->impl(), p, lane);
+    restorer->Enqueue(store->impl(), p, start.value(), lane);
   }
 }
 
