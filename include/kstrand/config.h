@@ -28,6 +28,13 @@ namespace kstrand {
 enum class Delivery {
   kAtLeastOnce,  // commit after the handler completed (default)
   kAtMostOnce,   // commit before the handler runs; a crash may skip messages
+  // Consume-transform-produce: what handlers produce (Message::Produce) and
+  // the offsets of the messages that produced it are committed in one Kafka
+  // transaction per commit interval. Readers with isolation.level
+  // read_committed see every input's records exactly once, whatever crashes.
+  // Side effects outside Kafka are still at-least-once, and so are stores'
+  // changelog writes.
+  kExactlyOnce,
 };
 
 // A synchronous handler: runs on a worker thread and returns when the message
@@ -147,6 +154,8 @@ struct RuntimeConfig {
   size_t max_ahead = 20000;
   size_t batch_max_messages = 64;
   Delivery delivery = Delivery::kAtLeastOnce;
+  // Exactly-once: the producer's transactional.id. Empty: "<group>-<name>-<random>".
+  std::string transactional_id;
   std::string members_topic = "__kstrand_members";  // empty: no announcements
   std::chrono::milliseconds members_interval{1000};
 

@@ -4,6 +4,10 @@
 // returns (key, value, headers) stay valid as long as the Message lives.
 // A handler receives `const Message&` and may read it from any thread while
 // the handler runs; it must not keep views past the handler's return.
+//
+// A handler that writes to Kafka does so through Produce(): the records go out
+// only when the message completes, and with the delivery guarantee of the
+// runtime (see Produce).
 #pragma once
 
 #include <chrono>
@@ -17,6 +21,15 @@
 #include "kstrand/types.h"
 
 namespace kstrand {
+
+// A record a handler produces while processing a message (Message::Produce).
+struct OutputRecord {
+  std::string topic;
+  std::optional<std::string> key;  // std::nullopt: a null key
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+  int32_t partition = -1;  // -1: by key, with the murmur2 partitioner Java clients use
+};
 
 class Message {
  public:
@@ -41,6 +54,20 @@ class Message {
   // Bytes this message holds (key + value), used for lane byte bounds.
   size_t size() const;
 
+  // Produces `record` as part of processing this message. Nothing is sent
+  // while the handler runs: if the attempt succeeds, the records go out as the
+  // message completes; if it fails they are dropped, so a retry never
+  // duplicates them. With exactly-once delivery they join the transaction that
+  // commits this message's offset (read_committed readers see both or
+  // neither); otherwise the message completes only once every record it
+  // produced is acknowledged, so its offset is never committed before them.
+  // Call it from the handler, or from an async handler's work before calling
+  // its Completion; not from several threads at once for one message.
+  void Produce(OutputRecord record) const;
+  // For kstrand's own code: the records Produce() collected, which are then
+  // forgotten.
+  std::vector<OutputRecord> TakeProduced();
+
   // A message not read from Kafka, for testing handlers without a broker.
   static Message Make(std::string topic, Partition partition, Offset offset,
                       std::optional<std::string> key, std::string value,
@@ -54,6 +81,9 @@ class Message {
   struct Owned;
   void* native_ = nullptr;  // rd_kafka_message_t*, destroyed with the Message
   Owned* owned_ = nullptr;  // set instead of native_ by Make()
+  // Produce()'s records; allocated on first use, so messages that produce
+  // nothing stay two pointers wide in the lanes' queues.
+  mutable std::vector<OutputRecord>* produced_ = nullptr;
 };
 
 }  // namespace kstrand

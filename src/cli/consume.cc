@@ -3,7 +3,7 @@
 // simulates work per message (sleeping, spinning, or as asynchronous I/O on
 // timers), can fail a share of attempts to exercise the failure policies, and
 // can forward what it processed to a topic (same key and value, headers naming
-// the source) for outside verification. With --http it serves the dashboard,
+// the source) for outside verification, exactly once with --exactly-once. With --http it serves the dashboard,
 // /status, /metrics and the probes for its members.
 #include <spdlog/spdlog.h>
 
@@ -12,7 +12,6 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "kafka/producer.h"
 #include "kstrand/runtime.h"
 #include "kstrand/shutdown.h"
 #include "kstrand/status_server.h"
@@ -36,6 +35,7 @@ struct ConsumeOptions {
   std::string on_failure;  // default: dead-letter with --dlq, else stop-partition
   std::string dlq;
   std::string forward_to;
+  bool exactly_once = false;
   std::string http;  // [HOST:]PORT of the status server; empty: none
   SettingsFlags settings;
 };
@@ -76,10 +76,14 @@ bool SimulatedFailure(double rate) {
 
 const Status kSimulatedFailure(Errc::kHandlerFailed, "simulated failure (--fail-rate)");
 
-kafka::Producer::Headers SourceHeaders(const Message& m) {
-  return {{"kstrand-source-topic", std::string(m.topic())},
-          {"kstrand-source-partition", std::to_string(m.partition().value())},
-          {"kstrand-source-offset", std::to_string(m.offset().value())}};
+// The record --forward-to produces for `m`: same key and value, headers naming the source.
+OutputRecord Forwarded(const Message& m, const std::string& topic) {
+  return {topic,
+          m.key() ? std::optional<std::string>(*m.key()) : std::nullopt,
+          std::string(m.value()),
+          {{"kstrand-source-topic", std::string(m.topic())},
+           {"kstrand-source-partition", std::to_string(m.partition().value())},
+           {"kstrand-source-offset", std::to_string(m.offset().value())}}};
 }
 
 void LogRebalance(const RebalanceEvent& ev) {
@@ -92,6 +96,10 @@ int RunConsume(ConsumeOptions& opts) {
   // Bad flags first, before anything talks to a broker.
   RuntimeConfig base;
   if (Status st = opts.settings.Apply(base); !st.ok()) return Fail(st);
+  if (opts.exactly_once) {
+    if (opts.forward_to.empty()) return Fail(Status(Errc::kInvalidArgument, "--exactly-once needs --forward-to TOPIC"));
+    base.delivery = Delivery::kExactlyOnce;
+  }
   // Started before anything talks to a broker, so a bad --http fails first;
   // owned below by `server`, which the runtimes outlive.
   std::unique_ptr<StatusServer> status_server;
@@ -107,15 +115,7 @@ int RunConsume(ConsumeOptions& opts) {
   if (!work.ok()) return Fail(Status(Errc::kInvalidArgument, "--work: " + work.status().detail()));
 
   runtime::TimerQueue io;  // --work-mode async; outlives the runtimes (stopped first)
-  std::unique_ptr<kafka::Producer> forward;
-  if (!opts.forward_to.empty()) {
-    auto fp = opts.conn.Properties(false).value();
-    fp["bootstrap.servers"] = opts.conn.brokers;
-    fp["linger.ms"] = "1";
-    auto p = kafka::Producer::Create(fp);
-    if (!p.ok()) return Fail(p.status());
-    forward = std::move(p.value());
-  }
+  const std::string forward_to = opts.forward_to;
 
   auto policy = TopicPolicy(opts);
   if (!policy.ok()) return Fail(policy.status());
@@ -124,18 +124,17 @@ int RunConsume(ConsumeOptions& opts) {
   if (opts.work_mode == "async") {
     // Simulated I/O: a timer completes the message; no thread waits for it.
     policy->async_handler = [&, delay, fail_rate](const Message& m, Completion done) {
-      auto finish = [&, done, fail_rate, &m = m] {
+      auto finish = [done, fail_rate, forward_to, &m = m] {
         if (SimulatedFailure(fail_rate)) return done(kSimulatedFailure);
-        if (!forward) return done(Status::Ok());
-        Status st = forward->ProduceAsync(opts.forward_to, m.key(), m.value(), SourceHeaders(m), done);
-        if (!st.ok()) done(st);
+        if (!forward_to.empty()) m.Produce(Forwarded(m, forward_to));
+        done(Status::Ok());
       };
       if (delay.count() > 0) io.After(delay, std::move(finish));
       else finish();
     };
   } else {
     const bool spin = opts.work_mode == "cpu";
-    policy->handler = [&, delay, fail_rate, spin](const Message& m) -> Status {
+    policy->handler = [delay, fail_rate, spin, forward_to](const Message& m) -> Status {
       if (spin) {
         for (auto until = std::chrono::steady_clock::now() + delay; std::chrono::steady_clock::now() < until;) {
         }
@@ -143,9 +142,9 @@ int RunConsume(ConsumeOptions& opts) {
         std::this_thread::sleep_for(delay);
       }
       if (SimulatedFailure(fail_rate)) return kSimulatedFailure;
-      if (!forward) return Status::Ok();
-      // Acknowledged before we return, so the commit never passes an unforwarded message.
-      return forward->ProduceAndWait(opts.forward_to, m.key(), m.value(), SourceHeaders(m)).status();
+      // Sent as the message completes: its offset is never committed before it.
+      if (!forward_to.empty()) m.Produce(Forwarded(m, forward_to));
+      return Status::Ok();
     };
   }
 
@@ -158,6 +157,8 @@ int RunConsume(ConsumeOptions& opts) {
     config.brokers = opts.conn.brokers;
     if (server) config.endpoint = server->url();
     config.group_id = opts.group;
+    // Each member is a producer of its own: one id per member.
+    if (!config.transactional_id.empty() && opts.members > 1) config.transactional_id += "-" + config.name;
     config.kafka = *props;
     config.connect_timeout = std::chrono::milliseconds(opts.conn.connect_timeout_ms());
     for (const auto& t : opts.topics) {
@@ -186,7 +187,7 @@ int RunConsume(ConsumeOptions& opts) {
   std::vector<std::thread> stoppers;
   for (auto& m : members) stoppers.emplace_back([&m] { m->Stop(); });
   for (auto& t : stoppers) t.join();
-  io.Stop();  // completions still pending would forward through a producer about to go
+  io.Stop();  // timers still pending complete into stopped runtimes: dropped, uncommitted
   uint64_t total = 0;
   for (auto& m : members) {
     auto s = m->Stats();
@@ -194,9 +195,6 @@ int RunConsume(ConsumeOptions& opts) {
     spdlog::info("{}: processed {}, failed {} (retried {}, dead-lettered {}, skipped {}), rebalances {}",
                  m->config().name, s.processed, s.failed, s.retried, s.dead_lettered, s.skipped, s.rebalances);
     if (Status st = m->Wait(); !st.ok() && failure.ok()) failure = st;
-  }
-  if (forward) {
-    if (Status st = forward->Flush(10000); !st.ok() && failure.ok()) failure = st;
   }
   spdlog::info("processed {} messages in total", total);
   return failure.ok() ? 0 : Fail(failure);
@@ -232,6 +230,9 @@ void AddConsumeCommand(CLI::App& app, SetAction set_action) {
   cmd->add_option("--dlq", opts->dlq, "Dead-letter topic for messages that failed every attempt");
   cmd->add_option("--forward-to", opts->forward_to,
                   "Produce every processed message to this topic, with kstrand-source-* headers");
+  cmd->add_flag("--exactly-once", opts->exactly_once,
+                "With --forward-to: forward and commit the input offsets in one transaction per commit interval "
+                "(--delivery exactly-once; set --transactional-id per replica for fast recovery)");
   AddHttpFlag(*cmd, opts->http);
   opts->settings.Add(*cmd);
   cmd->callback([opts, set_action] { set_action([opts] { return RunConsume(*opts); }); });

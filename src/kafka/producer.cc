@@ -64,9 +64,9 @@ Status Producer::Produce(const std::string& topic, std::optional<std::string_vie
 }
 
 Status Producer::ProduceAsync(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
-                              const Headers& headers, std::function<void(Status)> on_delivery) {
-  if (!on_delivery) return Enqueue(topic, key, value, headers, -1, nullptr);
-  return Enqueue(topic, key, value, headers, -1,
+                              const Headers& headers, std::function<void(Status)> on_delivery, int32_t partition) {
+  if (!on_delivery) return Enqueue(topic, key, value, headers, partition, nullptr);
+  return Enqueue(topic, key, value, headers, partition,
                  [on_delivery = std::move(on_delivery)](Status st, Delivered) { on_delivery(std::move(st)); });
 }
 

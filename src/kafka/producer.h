@@ -44,7 +44,7 @@ class Producer {
   // Like Produce; `on_delivery` runs once with the outcome, on the producer's
   // poller thread (keep it short), or not at all if this returns an error.
   Status ProduceAsync(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
-                      const Headers& headers, std::function<void(Status)> on_delivery);
+                      const Headers& headers, std::function<void(Status)> on_delivery, int32_t partition = -1);
   // Waits until every enqueued record is delivered or failed.
   Status Flush(int timeout_ms);
 

@@ -48,15 +48,28 @@ Status SetText(RuntimeConfig& c, std::string_view v) {
 template <std::string RuntimeConfig::*Field>
 std::string GetText(const RuntimeConfig& c) { return c.*Field; }
 
+constexpr std::array<std::pair<Delivery, std::string_view>, 3> kDeliveryNames = {{
+    {Delivery::kAtLeastOnce, "at-least-once"},
+    {Delivery::kAtMostOnce, "at-most-once"},
+    {Delivery::kExactlyOnce, "exactly-once"},
+}};
+
 Status SetDelivery(RuntimeConfig& c, std::string_view v) {
-  if (v == "at-least-once") c.delivery = Delivery::kAtLeastOnce;
-  else if (v == "at-most-once") c.delivery = Delivery::kAtMostOnce;
-  else return Status(Errc::kInvalidArgument, "expected at-least-once or at-most-once, got '" + std::string(v) + "'");
-  return Status::Ok();
+  for (const auto& [delivery, name] : kDeliveryNames) {
+    if (v == name) {
+      c.delivery = delivery;
+      return Status::Ok();
+    }
+  }
+  return Status(Errc::kInvalidArgument,
+                "expected at-least-once, at-most-once or exactly-once, got '" + std::string(v) + "'");
 }
 
 std::string GetDelivery(const RuntimeConfig& c) {
-  return c.delivery == Delivery::kAtLeastOnce ? "at-least-once" : "at-most-once";
+  for (const auto& [delivery, name] : kDeliveryNames) {
+    if (c.delivery == delivery) return std::string(name);
+  }
+  return "";
 }
 
 const std::array kEntries = {
@@ -93,8 +106,15 @@ const std::array kEntries = {
           &SetCount<&RuntimeConfig::batch_max_messages, 1, 100'000>,
           &GetCount<&RuntimeConfig::batch_max_messages>},
     Entry{{"delivery", "at-least-once",
-           "at-least-once: commit after processing; at-most-once: commit before processing"},
+           "at-least-once: commit after processing; at-most-once: commit before processing; exactly-once: "
+           "what handlers produce and the input offsets in one Kafka transaction per commit interval"},
           &SetDelivery, &GetDelivery},
+    Entry{{"transactional.id", "",
+           "exactly-once: the producer's transactional id, stable per replica (like group.instance.id) so a "
+           "restarted replica aborts at once what its crashed predecessor left open; empty: "
+           "<group>-<name>-<random>, and a crashed replica's open transaction then holds read_committed "
+           "readers back until it times out"},
+          &SetText<&RuntimeConfig::transactional_id>, &GetText<&RuntimeConfig::transactional_id>},
     Entry{{"members.topic", "__kstrand_members",
            "topic where members announce their assignment and progress, for dashboards, `kstrand groups` "
            "and routing on brokers without DescribeGroups; empty: do not announce"},

@@ -77,13 +77,10 @@ void LaneEnv::Close() {
   }
   timers_.Stop();
   pool_.Stop();
-  // Deliver what is being dead-lettered, then stop the producer here: its
-  // delivery callbacks hold lanes, and so this env, and must not be what
-  // destroys it (on the producer's own thread).
-  if (dead_letters) {
-    if (Status st = dead_letters->Flush(10000); !st.ok()) spdlog::warn("dead-letter producer: {}", st.ToString());
-    dead_letters.reset();
-  }
+  // Deliver what is under way, then stop the producer here: its delivery
+  // callbacks hold lanes, and so this env, and must not be what destroys it
+  // (on the producer's own thread).
+  if (output) output->Close();
 }
 
 // ---- SubLane ----
@@ -127,6 +124,12 @@ class SubLane final : public Task, public std::enable_shared_from_this<SubLane> 
 
   void StartAsync();
   void SendToDeadLetters(Status error);
+  // The records the first `done` messages of running_ produced (the others'
+  // are dropped: their attempt failed or never ran).
+  std::vector<OutputRecord> TakeProduced(size_t done);
+  // Sends them, then finishes like FinishLocked(done, failure); a send that
+  // failed fails the attempt of the whole of running_.
+  void SendThenFinish(std::vector<OutputRecord> records, size_t done, std::optional<Status> failure);
   void Schedule() { lane_->env_->pool().Schedule(shared_from_this()); }
 
   const std::shared_ptr<Lane> lane_;
@@ -137,6 +140,9 @@ class SubLane final : public Task, public std::enable_shared_from_this<SubLane> 
   int attempts_ = 0;     // failed attempts of running_ so far
   size_t permits_ = 0;   // in-flight permits held for running_ (async handlers)
   Status last_error_;    // for dead-letter headers
+  // Set with a Schedule() by a completion that must not send the dead letters
+  // itself (it may run inside Output::Send); RunSome sends them.
+  bool dead_letters_due_ = false;
   // When the running async message was handed over; set before the handler
   // gets its Completion, so the completing thread sees it.
   Clock::time_point async_started_;
@@ -164,6 +170,11 @@ class AsyncCompletion final : public detail::CompletionTarget {
 }  // namespace
 
 bool SubLane::RunSome() {
+  if (dead_letters_due_) {
+    dead_letters_due_ = false;
+    SendToDeadLetters(last_error_);
+    return false;  // the deliveries schedule what follows
+  }
   Lane& l = *lane_;
   const TopicHandler& spec = l.spec_;
   bool wake = false;
@@ -231,6 +242,10 @@ bool SubLane::RunSome() {
       }
     }
   }
+  if (auto records = TakeProduced(done); !records.empty()) {
+    SendThenFinish(std::move(records), done, std::move(failure));
+    return false;  // the send schedules what follows
+  }
   Next next;
   {
     std::lock_guard lock(l.mu_);
@@ -238,6 +253,36 @@ bool SubLane::RunSome() {
   }
   if (next == Next::kDeadLetter) SendToDeadLetters(last_error_);
   return next == Next::kMore;
+}
+
+std::vector<OutputRecord> SubLane::TakeProduced(size_t done) {
+  std::vector<OutputRecord> records;
+  for (size_t i = 0; i < running_.size(); ++i) {
+    auto produced = running_[i].TakeProduced();
+    if (i >= done) continue;
+    for (auto& r : produced) records.push_back(std::move(r));
+  }
+  return records;
+}
+
+void SubLane::SendThenFinish(std::vector<OutputRecord> records, size_t done, std::optional<Status> failure) {
+  auto self = shared_from_this();
+  auto admit = [this] { return !lane_->retired(); };
+  // Runs inside Output::Send under exactly-once, so it only schedules: the
+  // dead letters go out from RunSome.
+  auto finish = [self, done, failure = std::move(failure)](Status sent) mutable {
+    Next next;
+    {
+      std::lock_guard lock(self->lane_->mu_);
+      next = sent.ok() ? self->FinishLocked(done, std::move(failure)) : self->FinishLocked(0, std::move(sent));
+      if (next == Next::kDeadLetter) {
+        self->dead_letters_due_ = true;
+        self->state_ = State::kQueued;
+      }
+    }
+    if (next != Next::kIdle) self->Schedule();
+  };
+  lane_->env_->output->Send(std::move(records), admit, std::move(finish));
 }
 
 void SubLane::StartAsync() {
@@ -252,6 +297,9 @@ void SubLane::StartAsync() {
 
 void SubLane::OnAsyncDone(Status status) {
   lane_->latency_.Record(Clock::now() - async_started_);
+  if (auto records = TakeProduced(status.ok() ? 1 : 0); !records.empty()) {
+    return SendThenFinish(std::move(records), 1, std::nullopt);
+  }
   Next next;
   {
     std::lock_guard lock(lane_->mu_);
@@ -351,39 +399,45 @@ void SubLane::AbandonLocked() {
 
 void SubLane::SendToDeadLetters(Status error) {
   // running_ is ours (state kAwaiting): read it outside the lock, because
-  // Produce may wait for room in the producer's queue.
+  // sending may wait for room in the producer's queue.
   Lane& l = *lane_;
   const FailurePolicy& policy = l.spec_.on_failure;
   const size_t n = l.spec_.batch_handler ? running_.size() : 1;
-  struct Pending {
-    std::atomic<size_t> left;
-    std::mutex mu;
-    Status first_error;  // guarded by mu
-  };
-  auto pending = std::make_shared<Pending>();
-  pending->left = n;
+  std::vector<OutputRecord> letters;
+  for (size_t i = 0; i < n; ++i) {
+    const Message& m = running_[i];
+    OutputRecord r{policy.dead_letter_topic, m.key() ? std::optional<std::string>(*m.key()) : std::nullopt,
+                   std::string(m.value())};
+    for (auto& [name, value] : m.headers()) r.headers.emplace_back(name, value);
+    r.headers.emplace_back("kstrand-source-topic", m.topic());
+    r.headers.emplace_back("kstrand-source-partition", std::to_string(m.partition().value()));
+    r.headers.emplace_back("kstrand-source-offset", std::to_string(m.offset().value()));
+    r.headers.emplace_back("kstrand-error", error.ToString());
+    r.headers.emplace_back("kstrand-attempts", std::to_string(policy.max_attempts));
+    spdlog::warn("{} offset {}: {}; sending to dead-letter topic {}", l.tp_.ToString(), m.offset().value(),
+                 error.ToString(), policy.dead_letter_topic);
+    letters.push_back(std::move(r));
+  }
   auto self = shared_from_this();
-  auto on_delivery = [self, pending, n](Status st) {
-    if (!st.ok()) {
-      std::lock_guard lock(pending->mu);
-      if (pending->first_error.ok()) pending->first_error = std::move(st);
-    }
-    if (pending->left.fetch_sub(1) != 1) return;
+  auto admit = [this] { return !lane_->retired(); };
+  auto finish = [self, n](Status sent) {
     Next next = Next::kIdle;
     {
       Lane& lane = *self->lane_;
       std::lock_guard lock(lane.mu_);
-      std::lock_guard plock(pending->mu);
-      if (lane.HaltedLocked()) {
-        self->AbandonLocked();
-      } else if (pending->first_error.ok()) {
+      if (sent.ok()) {
+        // Complete even if the lane was revoked meanwhile: under exactly-once
+        // the letters are in the transaction that commits this completion.
         lane.dead_lettered_.fetch_add(n);
         self->CompleteLocked(n);
-        next = self->ContinueLocked();
+        if (lane.HaltedLocked()) self->AbandonLocked();
+        else next = self->ContinueLocked();
+      } else if (lane.HaltedLocked()) {
+        self->AbandonLocked();
       } else {
         // Not in the dead-letter topic, so it must not count as done.
         spdlog::error("{} offset {}: dead-lettering failed: {}; partition stopped, offset not committed",
-                      lane.tp_.ToString(), self->running_.front().offset().value(), pending->first_error.ToString());
+                      lane.tp_.ToString(), self->running_.front().offset().value(), sent.ToString());
         lane.stopped_ = true;
         lane.DropQueuedLocked();
         self->AbandonLocked();
@@ -391,23 +445,7 @@ void SubLane::SendToDeadLetters(Status error) {
     }
     if (next == Next::kMore) self->Schedule();
   };
-  for (size_t i = 0; i < n; ++i) {
-    const Message& m = running_[i];
-    kafka::Producer::Headers headers;
-    for (auto& [name, value] : m.headers()) headers.emplace_back(name, value);
-    headers.emplace_back("kstrand-source-topic", m.topic());
-    headers.emplace_back("kstrand-source-partition", std::to_string(m.partition().value()));
-    headers.emplace_back("kstrand-source-offset", std::to_string(m.offset().value()));
-    headers.emplace_back("kstrand-error", error.ToString());
-    headers.emplace_back("kstrand-attempts", std::to_string(policy.max_attempts));
-    spdlog::warn("{} offset {}: {}; sending to dead-letter topic {}", l.tp_.ToString(), m.offset().value(),
-                 error.ToString(), policy.dead_letter_topic);
-    Status st = l.env_->dead_letters
-                    ? l.env_->dead_letters->ProduceAsync(policy.dead_letter_topic, m.key(), m.value(), headers,
-                                                         on_delivery)
-                    : Status(Errc::kInvalidArgument, "no dead-letter producer");
-    if (!st.ok()) on_delivery(st);
-  }
+  l.env_->output->Send(std::move(letters), admit, std::move(finish));
 }
 
 // ---- Lane ----

@@ -37,11 +37,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "kafka/producer.h"
 #include "kstrand/config.h"
 #include "kstrand/runtime.h"
 #include "runtime/latency_recorder.h"
 #include "runtime/offset_frontier.h"
+#include "runtime/output.h"
 #include "runtime/timer_queue.h"
 #include "runtime/worker_pool.h"
 
@@ -65,16 +65,16 @@ class LaneEnv {
   InFlightLimit& in_flight() { return in_flight_; }
   TimerQueue& timers() { return timers_; }
   const LaneLimits limits;
-  // Dead-letter producer, set before any lane exists; null if no topic uses one.
-  std::unique_ptr<kafka::Producer> dead_letters;
+  // What handlers produce and dead letters go through; set before any lane exists.
+  std::unique_ptr<Output> output;
 
   // Asks the poll thread to look at pauses (a paused lane has room again).
   void WakePoller();
   // A kStopRuntime failure: the poll thread stops the runtime with `why`.
   void RequestStop(Status why);
   std::optional<Status> stop_request() const;
-  // Stops the threads and flushes and closes the dead-letter producer (never
-  // from a task or callback); WakePoller and RequestStop do nothing afterwards.
+  // Stops the threads and closes the output (never from a task or callback);
+  // WakePoller and RequestStop do nothing afterwards.
   void Close();
 
  private:
@@ -107,6 +107,11 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   void Hold();
   void Release() { Release(false); }
   bool revoked() const { return revoked_.load(); }
+  // No commit will be built from this lane again (its revoke is committing, or
+  // it was lost). Work finishing later sends no records: no commit would
+  // cover them, and under exactly-once they would outlive their message.
+  void Retire() { retired_.store(true); }
+  bool retired() const { return retired_.load(); }
 
   // Queues messages (in offset order) and schedules their sub-lanes; `messages`
   // is left empty. Returns false, dropping them, once revoked or stopped.
@@ -192,6 +197,7 @@ class Lane final : public std::enable_shared_from_this<Lane> {
 
   std::atomic<bool> drop_buffered_{false};  // set before revoked_
   std::atomic<bool> revoked_{false};
+  std::atomic<bool> retired_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> paused_{false};
   std::atomic<int64_t> committed_{-1};

@@ -29,18 +29,34 @@ Message Message::Make(std::string topic, Partition partition, Offset offset, std
 Message::~Message() {
   if (native_) rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(native_));
   delete owned_;
+  delete produced_;
 }
 
 Message::Message(Message&& other) noexcept
-    : native_(std::exchange(other.native_, nullptr)), owned_(std::exchange(other.owned_, nullptr)) {}
+    : native_(std::exchange(other.native_, nullptr)),
+      owned_(std::exchange(other.owned_, nullptr)),
+      produced_(std::exchange(other.produced_, nullptr)) {}
 
 Message& Message::operator=(Message&& other) noexcept {
   if (this != &other) {
     Message dying(std::move(*this));
     native_ = std::exchange(other.native_, nullptr);
     owned_ = std::exchange(other.owned_, nullptr);
+    produced_ = std::exchange(other.produced_, nullptr);
   }
   return *this;
+}
+
+void Message::Produce(OutputRecord record) const {
+  if (!produced_) produced_ = new std::vector<OutputRecord>();
+  produced_->push_back(std::move(record));
+}
+
+std::vector<OutputRecord> Message::TakeProduced() {
+  if (!produced_) return {};
+  std::vector<OutputRecord> out = std::move(*produced_);
+  delete std::exchange(produced_, nullptr);
+  return out;
 }
 
 std::string_view Message::topic() const {

@@ -110,11 +110,25 @@ class Runtime::Impl {
 
  private:
   kafka::Properties ClientProperties() const;
+  // The output producer's: connection and security from `kafka`; under
+  // exactly-once a transaction timeout that outlasts the longest drain.
+  kafka::Properties OutputProperties() const;
+  std::string TransactionalId() const;
   void PollLoop();
   void Dispatch(rd_kafka_message_t** msgs, ssize_t n);
   bool CommitBeforeProcessing(rd_kafka_message_t** msgs, ssize_t n);
   void ApplyBackpressure();
   void CommitFrontiers(bool sync, const std::vector<std::shared_ptr<Lane>>& lanes, int retry_ms = kCommitTimeoutMs);
+  // The lanes' frontiers (with the completions above them) that moved since
+  // their last commit.
+  kafka::TopicPartitionListPtr CommittableOffsets(const std::vector<std::shared_ptr<Lane>>& lanes) const;
+  // Exactly-once: commits the open transaction with every assigned partition's
+  // progress (its records may come from any of them).
+  void CommitTransaction();
+  // Exactly-once: a transaction was aborted. Nothing is committed from now on
+  // and the runtime stops with `why`: its lanes count as done what the abort
+  // undid, and only the committed offsets say where to resume.
+  void TransactionFailed(Status why);
   void Drain(const std::vector<std::shared_ptr<Lane>>& lanes, std::chrono::milliseconds timeout);
   void Shutdown();
   void Finish(Status status);
@@ -206,6 +220,7 @@ class Runtime::Impl {
   std::atomic<bool> stop_requested{false};
   Status fatal_status;  // poll thread only: set by a fatal client error
   bool async_commit_pending = false;  // poll thread only: an async commit awaits its result
+  Status transaction_failure;         // poll thread only: exactly-once stopped committing
   // Counters of lanes already revoked (partitions empty); guarded by lanes_mu.
   RuntimeStats retired_totals;
   std::atomic<uint64_t> rebalances{0}, commits{0}, commit_errors{0};
@@ -251,8 +266,29 @@ kafka::Properties Runtime::Impl::ClientProperties() const {
   if (protocol == config.kafka.end() || protocol->second == "classic") {
     p["partition.assignment.strategy"] = "cooperative-sticky";
   }
+  // Exactly-once reads only committed transactions' records (librdkafka's
+  // default too; said here because the guarantee depends on it).
+  if (config.delivery == Delivery::kExactlyOnce) p["isolation.level"] = "read_committed";
   for (const auto& [k, v] : config.kafka) p[k] = v;
   return p;
+}
+
+kafka::Properties Runtime::Impl::OutputProperties() const {
+  kafka::Properties p = kafka::ConnectionProperties(config.brokers, config.kafka, config.name + "-output");
+  if (config.delivery == Delivery::kExactlyOnce) {
+    // A transaction stays open for a commit interval, or for a drain (revoke
+    // or shutdown) before its commit; the broker aborts one open longer than this.
+    using std::chrono::milliseconds;
+    milliseconds open_at_most = config.commit_interval + std::max(config.revoke_timeout, config.shutdown_timeout) +
+                                milliseconds(10000);
+    p["transaction.timeout.ms"] = std::to_string(open_at_most.count());
+  }
+  return p;
+}
+
+std::string Runtime::Impl::TransactionalId() const {
+  if (config.delivery != Delivery::kExactlyOnce) return "";
+  return config.transactional_id.empty() ? config.group_id + "-" + instance : config.transactional_id;
 }
 
 Status Runtime::Impl::Start() {
@@ -269,12 +305,23 @@ Status Runtime::Impl::Start() {
 
   const int connect_ms = static_cast<int>(config.connect_timeout.count());
   KSTRAND_RETURN_IF_ERROR(kafka::WaitForBrokers(consumer.get(), config.brokers, connect_ms));
+  if (config.delivery == Delivery::kExactlyOnce) {
+    // librdkafka's mock cluster (our embedded broker) answers TxnOffsetCommit
+    // without storing the offsets: every rebalance or restart would re-read
+    // from the last plain commit and forward it all again.
+    char* id = rd_kafka_clusterid(consumer.get(), connect_ms);
+    const bool embedded = id && std::string_view(id).starts_with("mockCluster");
+    if (id) rd_kafka_mem_free(consumer.get(), id);
+    if (embedded) {
+      return Status(Errc::kInvalidArgument, "exactly-once needs Apache Kafka: the embedded broker at " +
+                                                config.brokers + " does not store offsets committed in transactions");
+    }
+  }
   auto topics = kafka::DescribeTopics(consumer.get(), connect_ms);
   if (!topics.ok()) return topics.status();
   auto exists = [&](const std::string& name) {
     return std::any_of(topics->begin(), topics->end(), [&](const auto& i) { return i.name == name; });
   };
-  bool dead_letters = false;
   for (const auto& t : config.topics) {
     if (!exists(t.topic)) return Status(Errc::kNotFound, "topic " + t.topic + " does not exist at " + config.brokers);
     if (t.on_failure.then != FailureAction::kDeadLetter) continue;
@@ -282,7 +329,6 @@ Status Runtime::Impl::Start() {
       return Status(Errc::kNotFound, "dead-letter topic " + t.on_failure.dead_letter_topic + " (for " + t.topic +
                                          ") does not exist at " + config.brokers);
     }
-    dead_letters = true;
   }
 
   rd_kafka_poll_set_consumer(consumer.get());
@@ -292,12 +338,9 @@ Status Runtime::Impl::Start() {
                              config.batch_max_messages};
   env = std::make_shared<LaneEnv>(config.workers, config.max_in_flight, limits,
                                   [q = queue.get()] { rd_kafka_queue_yield(q); });
-  if (dead_letters) {
-    auto producer = kafka::Producer::Create(kafka::ConnectionProperties(config.brokers, config.kafka,
-                                                                        config.name + "-dead-letters"));
-    if (!producer.ok()) return producer.status();
-    env->dead_letters = std::move(producer.value());
-  }
+  auto output = runtime::Output::Create(OutputProperties(), TransactionalId(), connect_ms);
+  if (!output.ok()) return output.status();
+  env->output = std::move(output.value());
   KSTRAND_RETURN_IF_ERROR(PrepareStores(*topics, connect_ms));
   // Subscribe last: a Start that fails after subscribing would leave a
   // consumer whose close runs rebalance callbacks into a half-built runtime.
@@ -433,6 +476,42 @@ void Runtime::Impl::ApplyBackpressure() {
 
 void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr<Lane>>& which, int retry_ms) {
   if (config.delivery == Delivery::kAtMostOnce) return;  // committed before processing
+  if (config.delivery == Delivery::kExactlyOnce) return CommitTransaction();
+  kafka::TopicPartitionListPtr offsets = CommittableOffsets(which);
+  if (offsets->cnt == 0) return;
+  if (!sync) {
+    // One asynchronous commit at a time: while a rebalance holds commits back,
+    // more would only queue up and delay the revoke's synchronous commit.
+    if (async_commit_pending) return;
+    async_commit_pending = true;
+    commits++;
+    rd_kafka_commit(consumer.get(), offsets.get(), 1);  // the result arrives in CommitCb
+    return;
+  }
+  commits++;
+  OnCommitted(CommitSync(offsets.get(), retry_ms), offsets.get());
+}
+
+void Runtime::Impl::CommitTransaction() {
+  if (!transaction_failure.ok()) return;
+  auto committed = env->output->Commit(
+      consumer.get(), [&] { return CommittableOffsets(AssignedLanes()); }, kCommitTimeoutMs);
+  if (!committed.ok()) return TransactionFailed(committed.status());
+  if (!*committed) return;  // nothing new
+  commits++;
+  OnCommitted(RD_KAFKA_RESP_ERR_NO_ERROR, committed->get());
+}
+
+void Runtime::Impl::TransactionFailed(Status why) {
+  if (!transaction_failure.ok()) return;
+  commit_errors++;
+  transaction_failure = Status(why.code(), why.detail() + "; the transaction was aborted and processing "
+                                                           "resumes from the last committed one after a restart");
+  spdlog::error("{}: {}", config.name, transaction_failure.detail());
+  env->RequestStop(transaction_failure);
+}
+
+kafka::TopicPartitionListPtr Runtime::Impl::CommittableOffsets(const std::vector<std::shared_ptr<Lane>>& which) const {
   kafka::TopicPartitionListPtr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(which.size())));
   for (const auto& lane : which) {
     auto commit = lane->Committable();
@@ -447,18 +526,7 @@ void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr
       e->metadata_size = commit->metadata.size();
     }
   }
-  if (offsets->cnt == 0) return;
-  if (!sync) {
-    // One asynchronous commit at a time: while a rebalance holds commits back,
-    // more would only queue up and delay the revoke's synchronous commit.
-    if (async_commit_pending) return;
-    async_commit_pending = true;
-    commits++;
-    rd_kafka_commit(consumer.get(), offsets.get(), 1);  // the result arrives in CommitCb
-    return;
-  }
-  commits++;
-  OnCommitted(CommitSync(offsets.get(), retry_ms), offsets.get());
+  return offsets;
 }
 
 rd_kafka_resp_err_t Runtime::Impl::CommitSync(rd_kafka_topic_partition_list_t* offsets, int retry_ms) {
@@ -498,7 +566,7 @@ void Runtime::Impl::OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_pa
 void Runtime::Impl::Drain(const std::vector<std::shared_ptr<Lane>>& which, std::chrono::milliseconds timeout) {
   // At-least-once drops what is queued (the next owner reads it again); at-most-once
   // already committed it, so it must run here or never.
-  const bool drop = config.delivery == Delivery::kAtLeastOnce;
+  const bool drop = config.delivery != Delivery::kAtMostOnce;
   for (const auto& lane : which) lane->Revoke(drop);
   auto deadline = Clock::now() + timeout;
   for (const auto& lane : which) {
@@ -707,11 +775,22 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
     // Another member may own these already: never commit for them. Still wait
     // for the in-flight slice, so that if a partition comes back to us its new
     // lane never runs beside the old one.
+    for (const auto& lane : going) lane->Retire();
+    if (config.delivery == Delivery::kExactlyOnce && !going.empty()) {
+      // The open transaction may hold records of these partitions' messages,
+      // whose offsets can no longer be committed: abort it.
+      env->output->Abort("partitions lost");
+      TransactionFailed(Status(Errc::kFenced, "exactly-once: " + std::to_string(removed.size()) + " partitions (" +
+                                                  removed.front().ToString() +
+                                                  ", ...) were lost: the group moved on without this member"));
+    }
     for (const auto& lane : going) lane->Revoke(true);
     auto deadline = Clock::now() + config.revoke_timeout;
     for (const auto& lane : going) lane->WaitIdle(deadline);
   } else {
     Drain(going, config.revoke_timeout);
+    // Whatever finishes after this commit must not send records.
+    for (const auto& lane : going) lane->Retire();
     // After released_in_close this member has left the group: nothing can commit.
     if (!released_in_close) CommitFrontiers(true, going, kRevokeCommitRetryMs);
   }

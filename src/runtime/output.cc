@@ -1,0 +1,186 @@
+#include "runtime/output.h"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "kafka/error.h"
+
+namespace kstrand::runtime {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+const Status kClosed(Errc::kShuttingDown, "the runtime's producer is closed");
+}  // namespace
+
+Result<std::unique_ptr<Output>> Output::Create(kafka::Properties props, const std::string& transactional_id,
+                                               int timeout_ms) {
+  std::unique_ptr<Output> out(new Output(std::move(props), !transactional_id.empty()));
+  if (!out->transactional_) return out;
+  kafka::Properties tx = out->props_;
+  tx["transactional.id"] = transactional_id;
+  auto producer = kafka::Producer::Create(tx);
+  if (!producer.ok()) return producer.status();
+  rd_kafka_t* rk = (*producer)->handle();
+  if (rd_kafka_error_t* e = rd_kafka_init_transactions(rk, timeout_ms)) {
+    return kafka::KafkaStatus(e, "exactly-once: registering transactional.id " + transactional_id);
+  }
+  if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk)) {
+    return kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
+  }
+  out->producer_ = std::move(producer.value());
+  return out;
+}
+
+Output::~Output() { Close(); }
+
+Result<kafka::Producer*> Output::Producer() {
+  std::lock_guard lock(create_mu_);
+  if (!producer_) {
+    auto created = kafka::Producer::Create(props_);
+    if (!created.ok()) return created.status();
+    producer_ = std::move(created.value());
+  }
+  return producer_.get();
+}
+
+void Output::Send(std::vector<OutputRecord> records, const std::function<bool()>& admit,
+                  std::function<void(Status)> done) {
+  if (transactional_) {
+    // Held until `done` returned: Commit cannot slip between the records
+    // entering the transaction and their message being marked complete.
+    std::shared_lock lock(gate_);
+    if (closed_) return done(kClosed);
+    if (!failed_.ok()) return done(failed_);
+    if (!admit()) return done(Status(Errc::kFenced, "partition revoked"));
+    records_in_transaction_ = true;
+    for (const auto& r : records) {
+      // Delivery errors surface when the transaction commits.
+      if (Status st = producer_->Produce(r.topic, r.key, r.value, r.headers, r.partition); !st.ok()) {
+        // Part of the message's records may be in the transaction: only an
+        // abort keeps them from being seen. Commit aborts when it finds failed_.
+        failed_ = Status(st.code(), "exactly-once: " + st.detail());
+        return done(failed_);
+      }
+    }
+    return done(Status::Ok());
+  }
+
+  std::shared_lock lock(gate_);  // Close waits for the enqueueing
+  if (closed_) return done(kClosed);
+  auto producer = Producer();
+  if (!producer.ok()) return done(producer.status());
+  if (!admit()) return done(Status(Errc::kFenced, "partition revoked"));
+  struct Pending {
+    explicit Pending(size_t n, std::function<void(Status)> d) : left(n), done(std::move(d)) {}
+    std::atomic<size_t> left;
+    std::mutex mu;
+    Status first_error;  // guarded by mu
+    std::function<void(Status)> done;
+  };
+  // One extra count for the enqueueing itself, released below, so `done`
+  // cannot run before every record was handed over.
+  auto pending = std::make_shared<Pending>(records.size() + 1, std::move(done));
+  auto arrived = [pending](Status st) {
+    if (!st.ok()) {
+      std::lock_guard plock(pending->mu);
+      if (pending->first_error.ok()) pending->first_error = std::move(st);
+    }
+    if (pending->left.fetch_sub(1) != 1) return;
+    Status outcome;
+    {
+      std::lock_guard plock(pending->mu);
+      outcome = pending->first_error;
+    }
+    pending->done(std::move(outcome));
+  };
+  for (const auto& r : records) {
+    Status st = (*producer)->ProduceAsync(r.topic, r.key, r.value, r.headers, arrived, r.partition);
+    if (!st.ok()) arrived(std::move(st));  // no delivery report will come for it
+  }
+  arrived(Status::Ok());
+}
+
+Status Output::Transact(const std::function<rd_kafka_error_t*()>& call, const std::string& what,
+                        Clock::time_point deadline) {
+  for (;;) {
+    rd_kafka_error_t* error = call();
+    if (!error) return Status::Ok();
+    const bool retriable = rd_kafka_error_is_retriable(error) && !rd_kafka_error_txn_requires_abort(error) &&
+                           !rd_kafka_error_is_fatal(error);
+    Status st = kafka::KafkaStatus(error, "exactly-once: " + what);  // destroys error
+    if (!retriable || Clock::now() >= deadline) {
+      AbortLocked(st);
+      return st;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void Output::AbortLocked(Status why) {
+  if (!failed_.ok()) return;
+  failed_ = std::move(why);
+  if (!producer_) return;
+  // Fatal errors (fenced by a newer producer with our id) cannot abort; the
+  // broker aborts on its own then.
+  if (rd_kafka_error_t* e = rd_kafka_abort_transaction(producer_->handle(), 10000)) {
+    spdlog::warn("exactly-once: aborting the transaction: {}", kafka::KafkaStatus(e, "abort").detail());
+  }
+}
+
+Result<kafka::TopicPartitionListPtr> Output::Commit(rd_kafka_t* consumer,
+                                                    const std::function<kafka::TopicPartitionListPtr()>& offsets,
+                                                    int timeout_ms) {
+  std::unique_lock lock(gate_);
+  if (closed_) return kClosed;
+  if (!failed_.ok()) {
+    AbortLocked(failed_);  // a Send that failed half-way left records to undo
+    return failed_;
+  }
+  kafka::TopicPartitionListPtr list = offsets();
+  const bool has_offsets = list && list->cnt > 0;
+  if (!has_offsets && !records_in_transaction_) return kafka::TopicPartitionListPtr();
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  rd_kafka_t* rk = producer_->handle();
+  if (has_offsets) {
+    // The group's metadata (member id, generation or epoch) lets the broker
+    // refuse offsets from a member that no longer owns the partitions.
+    std::unique_ptr<rd_kafka_consumer_group_metadata_t, decltype(&rd_kafka_consumer_group_metadata_destroy)> group(
+        rd_kafka_consumer_group_metadata(consumer), &rd_kafka_consumer_group_metadata_destroy);
+    KSTRAND_RETURN_IF_ERROR(Transact(
+        [&] { return rd_kafka_send_offsets_to_transaction(rk, list.get(), group.get(), timeout_ms); },
+        "sending offsets to the transaction", deadline));
+  }
+  KSTRAND_RETURN_IF_ERROR(
+      Transact([&] { return rd_kafka_commit_transaction(rk, timeout_ms); }, "committing the transaction", deadline));
+  records_in_transaction_ = false;
+  if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk)) {
+    Status st = kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
+    failed_ = st;
+    return st;
+  }
+  return list;
+}
+
+void Output::Abort(const std::string& why) {
+  std::unique_lock lock(gate_);
+  if (transactional_ && !closed_) AbortLocked(Status(Errc::kFenced, why));
+}
+
+void Output::Close() {
+  std::unique_lock lock(gate_);
+  if (closed_) return;
+  closed_ = true;
+  if (!producer_) return;
+  if (transactional_) {
+    // Whatever mattered was committed before the runtime stopped; what is
+    // open now belongs to no committed offset.
+    if (failed_.ok()) AbortLocked(Status(Errc::kShuttingDown, "closing"));
+  } else if (Status st = producer_->Flush(10000); !st.ok()) {
+    spdlog::warn("producer: {}", st.ToString());
+  }
+  // Destroyed here, not by a delivery callback's last reference to a lane.
+  producer_.reset();
+}
+
+}  // namespace kstrand::runtime

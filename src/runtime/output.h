@@ -1,0 +1,99 @@
+// Output: the runtime's one producer, for the records handlers produce
+// (Message::Produce) and for dead letters.
+//
+// At-least-once and at-most-once: an idempotent producer, created on first
+// use. Send() calls `done` once every record is acknowledged (or one failed),
+// on the producer's delivery thread.
+//
+// Exactly-once: a transactional producer with one transaction open at a time.
+// Send() enqueues the records into the open transaction and calls `done` at
+// once, on the calling thread, while holding the transaction open (a shared
+// lock). Commit(), on the poll thread, takes that lock exclusively, so it sees
+// no Send between enqueuing its records and `done` marking their message
+// complete: every record in a transaction belongs to a message whose
+// completion the same transaction commits, and the other way round. A
+// transaction whose commit failed is aborted and the Output refuses further
+// work: the lanes have marked complete what the abort undid, so only a
+// restart from the committed offsets is correct (the runtime stops).
+//
+// Thread safety: Send from any thread; Commit and Close from one thread (the
+// poll thread, then the stopping thread).
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "kafka/client.h"
+#include "kafka/handles.h"
+#include "kafka/producer.h"
+#include "kstrand/message.h"
+#include "kstrand/status.h"
+
+namespace kstrand::runtime {
+
+class Output {
+ public:
+  // `transactional_id` empty: not transactional. A transactional Output
+  // registers its id with the broker (fencing an earlier producer with the same
+  // id and aborting what that one left open) before returning.
+  static Result<std::unique_ptr<Output>> Create(kafka::Properties props, const std::string& transactional_id,
+                                                int timeout_ms);
+  ~Output();
+
+  bool transactional() const { return transactional_; }
+
+  // Sends `records` unless `admit()` (called just before) says no, in which
+  // case `done` gets kFenced and nothing is sent. `done` runs exactly once.
+  void Send(std::vector<OutputRecord> records, const std::function<bool()>& admit,
+            std::function<void(Status)> done);
+
+  // Exactly-once: commits the open transaction with the offsets `offsets()`
+  // builds (called under the exclusive lock; may return an empty list, and
+  // then nothing is committed unless records were sent), then opens the next.
+  // Errors that need an abort abort it and leave the Output failed.
+  // Returns the offsets committed (null if nothing was).
+  Result<kafka::TopicPartitionListPtr> Commit(rd_kafka_t* consumer,
+                                              const std::function<kafka::TopicPartitionListPtr()>& offsets,
+                                              int timeout_ms);
+  // Exactly-once: aborts the open transaction (its records are never seen by
+  // read_committed readers) and leaves the Output failed.
+  void Abort(const std::string& why);
+
+  // Waits for deliveries (not transactional) or aborts what is open
+  // (transactional: everything that mattered was committed), then stops the
+  // producer. Send afterwards gets kShuttingDown.
+  void Close();
+
+ private:
+  Output(kafka::Properties props, bool transactional) : props_(std::move(props)), transactional_(transactional) {}
+  Result<kafka::Producer*> Producer();  // creates it on first use (not transactional)
+  // Handles a failed transactional call: retriable errors repeat `call` until
+  // `deadline`; the rest abort the transaction and fail the Output. Requires
+  // the exclusive lock.
+  Status Transact(const std::function<rd_kafka_error_t*()>& call, const std::string& what,
+                  std::chrono::steady_clock::time_point deadline);
+  void AbortLocked(Status why);
+
+  const kafka::Properties props_;
+  const bool transactional_;
+  // Transactional: Send holds it shared from enqueuing until `done` returned;
+  // Commit, Abort and Close hold it exclusively. Guards what follows.
+  std::shared_mutex gate_;
+  std::mutex create_mu_;                       // not transactional: the first Send creates the producer
+  std::unique_ptr<kafka::Producer> producer_;  // set under create_mu_ (or at Create); reset by Close under gate_
+  Status failed_;                              // guarded by gate_: set by an abort
+  bool closed_ = false;                        // guarded by gate_
+  // Transactional: records were enqueued since the last commit (set under the
+  // shared lock, hence atomic; read and cleared under the exclusive one).
+  std::atomic<bool> records_in_transaction_{false};
+};
+
+}  // namespace kstrand::runtime
