@@ -1,5 +1,5 @@
 // A plain librdkafka client (no kstrand code) that reads a whole topic written
-// by `kstrand consume --forward-to` and checks what was processed: each
+// by `kstrand consume --forward-to` (committed records only) and checks what was processed: each
 // (source partition, offset) exactly once, and per source partition offsets
 // in order. Usage: verify_forwarded BROKERS TOPIC EXPECTED
 // Prints "unique U duplicates D out-of-order O" and exits 0 only when
@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   rd_kafka_conf_set(conf, "bootstrap.servers", argv[1], err, sizeof err);
   rd_kafka_conf_set(conf, "group.id", "verify-forwarded", err, sizeof err);
   rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+  // Records of aborted transactions (exactly-once runs) must not count.
+  rd_kafka_conf_set(conf, "isolation.level", "read_committed", err, sizeof err);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!rk) return std::fprintf(stderr, "%s\n", err), 1;
 

@@ -31,6 +31,10 @@ TEST(RuntimeConfigTest, SetAcceptsGoodValuesForEverySetting) {
   EXPECT_EQ(c.delivery, Delivery::kAtMostOnce);
   ASSERT_TRUE(c.Set("delivery", "at-least-once").ok());
   EXPECT_EQ(c.delivery, Delivery::kAtLeastOnce);
+  ASSERT_TRUE(c.Set("delivery", "exactly-once").ok());
+  EXPECT_EQ(c.delivery, Delivery::kExactlyOnce);
+  ASSERT_TRUE(c.Set("transactional.id", "orders-replica-1").ok());
+  EXPECT_EQ(c.transactional_id, "orders-replica-1");
 }
 
 TEST(RuntimeConfigTest, GetFormatsValuesAsSetAcceptsThem) {
@@ -58,7 +62,7 @@ TEST(RuntimeConfigTest, SettingsTableDefaultsMatchADefaultConfig) {
     EXPECT_FALSE(s.description.empty()) << s.name;
     EXPECT_EQ(defaults.Get(s.name), s.default_value) << s.name;
   }
-  EXPECT_EQ(names.size(), 13u);
+  EXPECT_EQ(names.size(), 14u);
 }
 
 struct BadValue {
@@ -93,7 +97,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"lane.max.messages", "0"}, BadValue{"lane.max.bytes", "1023"},
                       BadValue{"max.in.flight", "0"}, BadValue{"max.ahead", "24001"},
                       BadValue{"batch.max.messages", "0"},
-                      BadValue{"delivery", "exactly-once"}, BadValue{"delivery", "AT-LEAST-ONCE"}),
+                      BadValue{"delivery", "exactly_once"}, BadValue{"delivery", "AT-LEAST-ONCE"}),
     [](const ::testing::TestParamInfo<BadValue>& info) {
       std::string name = std::to_string(info.index) + "_" + info.param.setting;
       for (char& ch : name) {
@@ -108,8 +112,8 @@ TEST(RuntimeConfigTest, BadValueErrorSaysWhatWasExpected) {
   EXPECT_NE(st.detail().find("1..1024"), std::string::npos) << st.detail();
   st = c.Set("commit.interval", "fast");
   EXPECT_NE(st.detail().find("'fast'"), std::string::npos) << st.detail();
-  st = c.Set("delivery", "exactly-once");
-  EXPECT_NE(st.detail().find("at-least-once"), std::string::npos) << st.detail();
+  st = c.Set("delivery", "once");
+  EXPECT_NE(st.detail().find("at-least-once, at-most-once or exactly-once"), std::string::npos) << st.detail();
 }
 
 TEST(RuntimeConfigTest, UnknownSettingIsInvalidArgumentNamingIt) {
