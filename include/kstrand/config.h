@@ -154,7 +154,8 @@ struct RuntimeConfig {
   size_t max_ahead = 20000;
   size_t batch_max_messages = 64;
   Delivery delivery = Delivery::kAtLeastOnce;
-  // Exactly-once: the producer's transactional.id. Empty: "<group>-<name>-<random>".
+  // Exactly-once: the producer's transactional.id. Empty: "<group>-<group.instance.id>"
+  // for a static member, else "<group>-<name>-<random>".
   std::string transactional_id;
   std::string members_topic = "__kstrand_members";  // empty: no announcements
   std::chrono::milliseconds members_interval{1000};

@@ -112,8 +112,8 @@ const std::array kEntries = {
     Entry{{"transactional.id", "",
            "exactly-once: the producer's transactional id, stable per replica (like group.instance.id) so a "
            "restarted replica aborts at once what its crashed predecessor left open; empty: "
-           "<group>-<name>-<random>, and a crashed replica's open transaction then holds read_committed "
-           "readers back until it times out"},
+           "<group>-<group.instance.id> for a static member, else <group>-<name>-<random>, and a crashed "
+           "replica's open transaction then holds read_committed readers back until it times out"},
           &SetText<&RuntimeConfig::transactional_id>, &GetText<&RuntimeConfig::transactional_id>},
     Entry{{"members.topic", "__kstrand_members",
            "topic where members announce their assignment and progress, for dashboards, `kstrand groups` "

@@ -288,7 +288,13 @@ kafka::Properties Runtime::Impl::OutputProperties() const {
 
 std::string Runtime::Impl::TransactionalId() const {
   if (config.delivery != Delivery::kExactlyOnce) return "";
-  return config.transactional_id.empty() ? config.group_id + "-" + instance : config.transactional_id;
+  if (!config.transactional_id.empty()) return config.transactional_id;
+  // A static member's id is unique per replica and survives its restarts,
+  // which is what a transactional id needs to abort a crashed one's leftovers.
+  if (auto it = config.kafka.find("group.instance.id"); it != config.kafka.end() && !it->second.empty()) {
+    return config.group_id + "-" + it->second;
+  }
+  return config.group_id + "-" + instance;
 }
 
 Status Runtime::Impl::Start() {
