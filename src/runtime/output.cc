@@ -34,6 +34,36 @@ Result<std::unique_ptr<Output>> Output::Create(kafka::Properties props, const st
 
 Output::~Output() { Close(); }
 
+void Output::Gate::Share() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !held_; });
+  ++sharers_;
+}
+
+void Output::Gate::Unshare() {
+  std::lock_guard lock(mu_);
+  if (--sharers_ == 0) cv_.notify_all();
+}
+
+void Output::Gate::Hold() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !held_; });
+  held_ = true;  // from here no new sharer enters
+  cv_.wait(lock, [&] { return sharers_ == 0; });
+}
+
+void Output::Gate::Release() {
+  std::lock_guard lock(mu_);
+  held_ = false;
+  cv_.notify_all();
+}
+
+Status Output::failure() const {
+  std::lock_guard lock(state_mu_);
+  if (closed_) return kClosed;
+  return failed_;
+}
+
 Result<kafka::Producer*> Output::Producer() {
   std::lock_guard lock(create_mu_);
   if (!producer_) {
@@ -46,12 +76,11 @@ Result<kafka::Producer*> Output::Producer() {
 
 void Output::Send(std::vector<OutputRecord> records, const std::function<bool()>& admit,
                   std::function<void(Status)> done) {
+  // Transactional: shared until `done` returned, so Commit cannot slip between
+  // the records entering the transaction and their message being marked complete.
+  Shared shared(gate_);
+  if (Status st = failure(); !st.ok()) return done(st);
   if (transactional_) {
-    // Held until `done` returned: Commit cannot slip between the records
-    // entering the transaction and their message being marked complete.
-    std::shared_lock lock(gate_);
-    if (closed_) return done(kClosed);
-    if (!failed_.ok()) return done(failed_);
     if (!admit()) return done(Status(Errc::kFenced, "partition revoked"));
     records_in_transaction_ = true;
     for (const auto& r : records) {
@@ -59,20 +88,22 @@ void Output::Send(std::vector<OutputRecord> records, const std::function<bool()>
       if (Status st = producer_->Produce(r.topic, r.key, r.value, r.headers, r.partition); !st.ok()) {
         // Part of the message's records may be in the transaction: only an
         // abort keeps them from being seen. Commit aborts when it finds failed_.
-        failed_ = Status(st.code(), "exactly-once: " + st.detail());
-        return done(failed_);
+        Status failed(st.code(), "exactly-once: " + st.detail());
+        {
+          std::lock_guard lock(state_mu_);
+          if (failed_.ok()) failed_ = failed;
+        }
+        return done(failed);
       }
     }
     return done(Status::Ok());
   }
 
-  std::shared_lock lock(gate_);  // Close waits for the enqueueing
-  if (closed_) return done(kClosed);
   auto producer = Producer();
   if (!producer.ok()) return done(producer.status());
   if (!admit()) return done(Status(Errc::kFenced, "partition revoked"));
   struct Pending {
-    explicit Pending(size_t n, std::function<void(Status)> d) : left(n), done(std::move(d)) {}
+    Pending(size_t n, std::function<void(Status)> d) : left(n), done(std::move(d)) {}
     std::atomic<size_t> left;
     std::mutex mu;
     Status first_error;  // guarded by mu
@@ -118,9 +149,12 @@ Status Output::Transact(const std::function<rd_kafka_error_t*()>& call, const st
 }
 
 void Output::AbortLocked(Status why) {
-  if (!failed_.ok()) return;
-  failed_ = std::move(why);
-  if (!producer_) return;
+  {
+    std::lock_guard lock(state_mu_);
+    if (failed_.ok()) failed_ = std::move(why);
+  }
+  if (aborted_ || !producer_) return;
+  aborted_ = true;
   // Fatal errors (fenced by a newer producer with our id) cannot abort; the
   // broker aborts on its own then.
   if (rd_kafka_error_t* e = rd_kafka_abort_transaction(producer_->handle(), 10000)) {
@@ -131,11 +165,10 @@ void Output::AbortLocked(Status why) {
 Result<kafka::TopicPartitionListPtr> Output::Commit(rd_kafka_t* consumer,
                                                     const std::function<kafka::TopicPartitionListPtr()>& offsets,
                                                     int timeout_ms) {
-  std::unique_lock lock(gate_);
-  if (closed_) return kClosed;
-  if (!failed_.ok()) {
-    AbortLocked(failed_);  // a Send that failed half-way left records to undo
-    return failed_;
+  Alone alone(gate_);
+  if (Status st = failure(); !st.ok()) {
+    AbortLocked(st);  // a Send that failed half-way may have left records to undo
+    return st;
   }
   kafka::TopicPartitionListPtr list = offsets();
   const bool has_offsets = list && list->cnt > 0;
@@ -156,26 +189,33 @@ Result<kafka::TopicPartitionListPtr> Output::Commit(rd_kafka_t* consumer,
   records_in_transaction_ = false;
   if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk)) {
     Status st = kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
+    std::lock_guard lock(state_mu_);
     failed_ = st;
+    aborted_ = true;  // nothing is open to abort
     return st;
   }
   return list;
 }
 
 void Output::Abort(const std::string& why) {
-  std::unique_lock lock(gate_);
-  if (transactional_ && !closed_) AbortLocked(Status(Errc::kFenced, why));
+  Alone alone(gate_);
+  if (transactional_ && failure().code() != make_error_code(Errc::kShuttingDown)) {
+    AbortLocked(Status(Errc::kFenced, why));
+  }
 }
 
 void Output::Close() {
-  std::unique_lock lock(gate_);
-  if (closed_) return;
-  closed_ = true;
+  Alone alone(gate_);
+  {
+    std::lock_guard lock(state_mu_);
+    if (closed_) return;
+    closed_ = true;
+  }
   if (!producer_) return;
   if (transactional_) {
     // Whatever mattered was committed before the runtime stopped; what is
     // open now belongs to no committed offset.
-    if (failed_.ok()) AbortLocked(Status(Errc::kShuttingDown, "closing"));
+    AbortLocked(Status(Errc::kShuttingDown, "closing"));
   } else if (Status st = producer_->Flush(10000); !st.ok()) {
     spdlog::warn("producer: {}", st.ToString());
   }

@@ -7,8 +7,8 @@
 //
 // Exactly-once: a transactional producer with one transaction open at a time.
 // Send() enqueues the records into the open transaction and calls `done` at
-// once, on the calling thread, while holding the transaction open (a shared
-// lock). Commit(), on the poll thread, takes that lock exclusively, so it sees
+// once, on the calling thread, while holding the transaction open (sharing a
+// gate). Commit(), on the poll thread, holds that gate alone, so it sees
 // no Send between enqueuing its records and `done` marking their message
 // complete: every record in a transaction belongs to a message whose
 // completion the same transaction commits, and the other way round. A
@@ -24,10 +24,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -56,7 +56,7 @@ class Output {
             std::function<void(Status)> done);
 
   // Exactly-once: commits the open transaction with the offsets `offsets()`
-  // builds (called under the exclusive lock; may return an empty list, and
+  // builds (called with the gate held alone; may return an empty list, and
   // then nothing is committed unless records were sent), then opens the next.
   // Errors that need an abort abort it and leave the Output failed.
   // Returns the offsets committed (null if nothing was).
@@ -77,22 +77,55 @@ class Output {
   Result<kafka::Producer*> Producer();  // creates it on first use (not transactional)
   // Handles a failed transactional call: retriable errors repeat `call` until
   // `deadline`; the rest abort the transaction and fail the Output. Requires
-  // the exclusive lock.
+  // the gate held alone.
   Status Transact(const std::function<rd_kafka_error_t*()>& call, const std::string& what,
                   std::chrono::steady_clock::time_point deadline);
+  // Fails the Output with `why` (unless it failed already) and aborts the
+  // open transaction once. Requires the gate held alone.
   void AbortLocked(Status why);
+
+  // Send shares it; Commit, Abort and Close hold it alone. A holder-alone that
+  // waits goes first: std::shared_mutex (glibc's rwlock) prefers sharers, and a
+  // steady stream of sends could hold a commit off for good.
+  class Gate {
+   public:
+    void Share();
+    void Unshare();
+    void Hold();
+    void Release();
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    int sharers_ = 0;    // guarded by mu_
+    bool held_ = false;  // guarded by mu_: held alone, or waited for
+  };
+  struct Shared {
+    explicit Shared(Gate& g) : gate(g) { gate.Share(); }
+    ~Shared() { gate.Unshare(); }
+    Gate& gate;
+  };
+  struct Alone {
+    explicit Alone(Gate& g) : gate(g) { gate.Hold(); }
+    ~Alone() { gate.Release(); }
+    Gate& gate;
+  };
+
+  Status failure() const;
 
   const kafka::Properties props_;
   const bool transactional_;
-  // Transactional: Send holds it shared from enqueuing until `done` returned;
-  // Commit, Abort and Close hold it exclusively. Guards what follows.
-  std::shared_mutex gate_;
+  // Transactional: Send shares it from its first record until `done`
+  // returned. Not transactional: Close waits for Sends still enqueueing.
+  Gate gate_;
   std::mutex create_mu_;                       // not transactional: the first Send creates the producer
-  std::unique_ptr<kafka::Producer> producer_;  // set under create_mu_ (or at Create); reset by Close under gate_
-  Status failed_;                              // guarded by gate_: set by an abort
-  bool closed_ = false;                        // guarded by gate_
-  // Transactional: records were enqueued since the last commit (set under the
-  // shared lock, hence atomic; read and cleared under the exclusive one).
+  std::unique_ptr<kafka::Producer> producer_;  // set under create_mu_ (or at Create); reset by Close, alone
+  mutable std::mutex state_mu_;
+  Status failed_;        // guarded by state_mu_: an abort, or a Send that failed half-way
+  bool closed_ = false;  // guarded by state_mu_
+  bool aborted_ = false;  // the gate held alone: the open transaction was aborted (or none is open)
+  // Transactional: records were enqueued since the last commit (set while
+  // shared, read and cleared alone).
   std::atomic<bool> records_in_transaction_{false};
 };
 
