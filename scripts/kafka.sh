@@ -53,7 +53,7 @@ running_pid() {
 # open port is the best evidence we have.
 metadata_answers() {
   local bootstrap="$1" cli
-  for cli in "$root"/build-test/kstrand "$root"/build/kstrand "$root"/build-*/kstrand; do
+  for cli in "$root"/build-test/src/cli/kstrand "$root"/build/src/cli/kstrand "$root"/build-*/src/cli/kstrand; do
     if [ -x "$cli" ]; then
       "$cli" topics list -b "$bootstrap" --connect-timeout 3s >/dev/null 2>&1
       return
