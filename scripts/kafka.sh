@@ -28,19 +28,25 @@ resolve_jars() {
   echo "kafka.sh: resolving Kafka $kafka_version jars into $libs"
   rm -rf "$libs" "$stamp"
   mkdir -p "$libs"
-  # -f: Maven writes nothing next to the pom for packaging pom with only this goal.
+  # copy-dependencies of a packaging-pom project writes only the jars (no target/ next to the pom).
   mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" \
     || die "mvn could not resolve the Kafka jars (see its output above)"
   echo "$sum" >"$stamp"
 }
 
-# A port nothing listens on now. Two calls can race with other programs for the
-# same port; start() fails clearly then (the broker cannot bind) and may be rerun.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A port nothing listens on now, below Linux's ephemeral range (32768+) so no
+# outgoing connection holds it. Another program can still take it before the
+# broker binds; start() then fails clearly (the broker's log says so) and may be rerun.
+free_port() {
+  local port _
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 12000))
+    port_open "$port" || { echo "$port"; return; }
+  done
+  die "found no free port on 127.0.0.1"
+}
 
 running_pid() {
   local dir="$1" pid
