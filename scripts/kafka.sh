@@ -48,11 +48,15 @@ free_port() {
   die "found no free port on 127.0.0.1"
 }
 
+# The broker's pid if it still runs. Checks the command line too: after a
+# reboot the pid in the file may belong to some other process.
 running_pid() {
   local dir="$1" pid
   [ -f "$dir/kafka.pid" ] || return 1
   pid=$(cat "$dir/kafka.pid")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $dir/server.properties" || return 1
+  echo "$pid"
 }
 
 # Our CLI lists topics through a real metadata request; without a built CLI, an
@@ -146,6 +150,7 @@ EOF
 stop() {
   local dir="$1" pid waited=0
   [ -d "$dir" ] || return 0
+  dir="$(cd "$dir" && pwd)"  # as start() wrote it into the broker's command line
   if ! pid=$(running_pid "$dir"); then
     rm -f "$dir/kafka.pid"
     return 0

@@ -18,6 +18,7 @@ ctest --test-dir build-test -L '^(unit|mock|multiprocess|install|browser)$' --ou
 echo "== tests: kafka (a real broker)"
 kafka_run="$root/build-test/kafka-run"
 trap 'scripts/kafka.sh stop "$kafka_run"' EXIT
+scripts/kafka.sh stop "$kafka_run"  # one left running by an interrupted earlier run
 scripts/kafka.sh start "$kafka_run"
 KSTRAND_KAFKA_BOOTSTRAP="$(cat "$kafka_run/bootstrap")" \
   ctest --test-dir build-test -L '^kafka$' --output-on-failure --no-tests=error
