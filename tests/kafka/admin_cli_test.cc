@@ -5,8 +5,11 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
-#include <thread>
+#include <map>
+#include <set>
+#include <string>
 
 #include "kafka/admin.h"
 #include "kafka/client.h"
