@@ -27,6 +27,10 @@ packages=(
   # librdkafka's own build dependencies (compression, TLS, SASL)
   libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev
 )
+# The kafka test tier's broker (scripts/kafka.sh) runs Apache Kafka's jars, which
+# Maven fetches. Only when missing: a machine may have its own JDK and Maven.
+command -v java >/dev/null || packages+=(default-jdk-headless)
+command -v mvn >/dev/null || packages+=(maven)
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

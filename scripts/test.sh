@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command: set up, build, and run every test tier that
 # needs no external Kafka (unit, mock, the multi-process, install and headless-browser tests),
+# then the kafka tier against a Kafka 4.1 broker this script starts (scripts/kafka.sh),
 # then the unit and mock tiers again under ASan+UBSan and under TSan.
 # Set KSTRAND_SKIP_SANITIZERS=1 for a quick local run.
 set -euo pipefail
@@ -11,7 +12,18 @@ scripts/setup.sh
 echo "== build (RelWithDebInfo)"
 scripts/build.sh build-test -DKSTRAND_BUILD_BENCH=ON
 echo "== tests: unit, mock, multiprocess, install, browser"
-ctest --test-dir build-test -L 'unit|mock|multiprocess|install|browser' --output-on-failure --no-tests=error
+# Anchored: an unanchored regex would also match labels that merely contain one of these.
+ctest --test-dir build-test -L '^(unit|mock|multiprocess|install|browser)$' --output-on-failure --no-tests=error
+
+echo "== tests: kafka (a real broker)"
+kafka_run="$root/build-test/kafka-run"
+trap 'scripts/kafka.sh stop "$kafka_run"' EXIT
+scripts/kafka.sh stop "$kafka_run"  # one left running by an interrupted earlier run
+scripts/kafka.sh start "$kafka_run"
+KSTRAND_KAFKA_BOOTSTRAP="$(cat "$kafka_run/bootstrap")" \
+  ctest --test-dir build-test -L '^kafka$' --output-on-failure --no-tests=error
+scripts/kafka.sh stop "$kafka_run"
+trap - EXIT
 
 if [ "${KSTRAND_SKIP_SANITIZERS:-0}" != "1" ]; then
   echo "== build and test under ASan+UBSan"

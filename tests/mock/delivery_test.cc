@@ -1,5 +1,6 @@
-// Delivery guarantees on the embedded cluster: at-most-once commits before the
-// handler runs; shutdown commits everything processed.
+// Delivery guarantees: at-most-once commits before the handler runs; shutdown
+// commits everything processed. A group scenario (harness.h): the mock tier
+// runs it on an embedded cluster, the kafka tier on a real broker.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,22 +10,25 @@
 namespace kstrand::test {
 namespace {
 
-class DeliveryTest : public MockTest {};
+class DeliveryTest : public ScenarioTest {};
+KSTRAND_SCENARIO_SUITE(DeliveryTest);
 
-TEST_F(DeliveryTest, AtMostOnceCommitsPastTheMessageBeforeTheHandlerRuns) {
+TEST_P(DeliveryTest, AtMostOnceCommitsPastTheMessageBeforeTheHandlerRuns) {
   constexpr int kPartitions = 4;
   constexpr int kPerPartition = 50;
   constexpr size_t kTotal = kPartitions * kPerPartition;
-  ASSERT_TRUE(cluster_->CreateTopic("amo", kPartitions).ok());
-  ASSERT_TRUE(ProduceToPartitions(cluster_->bootstrap(), "amo", kPartitions, kPerPartition).ok());
+  const std::string topic = NewTopic("amo", kPartitions);
+  ASSERT_FALSE(topic.empty());
+  const std::string group = UniqueName("amo-group");
+  ASSERT_TRUE(ProduceToPartitions(bootstrap(), topic, kPartitions, kPerPartition).ok());
 
   // Same group id, never subscribes: sees the group's commits without joining.
-  auto reader = OffsetReader::Create(cluster_->bootstrap(), "amo-group");
+  auto reader = OffsetReader::Create(bootstrap(), group);
   ASSERT_TRUE(reader);
   SeenLog seen;
   std::atomic<int> not_yet_committed{0}, checked{0};
   Handler handler = [&](const Message& m) {
-    auto committed = reader->Committed("amo", kPartitions);
+    auto committed = reader->Committed(topic, kPartitions);
     auto it = committed.find(m.partition().value());
     checked++;
     if (it == committed.end() || it->second <= m.offset().value()) {
@@ -36,7 +40,7 @@ TEST_F(DeliveryTest, AtMostOnceCommitsPastTheMessageBeforeTheHandlerRuns) {
     seen.Record(m);
     return Status::Ok();
   };
-  RuntimeConfig c = BaseConfig(*cluster_, "amo", "amo-group", "amo", handler);
+  RuntimeConfig c = Config("amo", group, topic, handler);
   ASSERT_TRUE(c.Set("delivery", "at-most-once").ok());
   auto rt = MustCreate(std::move(c));
   ASSERT_TRUE(rt);
@@ -47,40 +51,42 @@ TEST_F(DeliveryTest, AtMostOnceCommitsPastTheMessageBeforeTheHandlerRuns) {
   EXPECT_EQ(checked.load(), static_cast<int>(kTotal));
   EXPECT_EQ(not_yet_committed.load(), 0);
   EXPECT_EQ(seen.duplicates(), 0u);
-  EXPECT_EQ(reader->Committed("amo", kPartitions), reader->HighWatermarks("amo", kPartitions));
+  EXPECT_EQ(reader->Committed(topic, kPartitions), reader->HighWatermarks(topic, kPartitions));
 }
 
-TEST_F(DeliveryTest, ShutdownCommitsEverythingProcessedSoTheGroupResumesAtTheEnd) {
+TEST_P(DeliveryTest, ShutdownCommitsEverythingProcessedSoTheGroupResumesAtTheEnd) {
   constexpr int kPartitions = 4;
   constexpr size_t kTotal = 20 * 30;
-  ASSERT_TRUE(cluster_->CreateTopic("shutdown", kPartitions).ok());
-  ASSERT_TRUE(ProduceKeyed(cluster_->bootstrap(), "shutdown", 20, 30).ok());
+  const std::string topic = NewTopic("shutdown", kPartitions);
+  ASSERT_FALSE(topic.empty());
+  const std::string group = UniqueName("shutdown-group");
+  ASSERT_TRUE(ProduceKeyed(bootstrap(), topic, 20, 30).ok());
 
   SeenLog seen;
   Handler handler = [&](const Message& m) {
     seen.Record(m);
     return Status::Ok();
   };
-  RuntimeConfig c = BaseConfig(*cluster_, "shutdown", "shutdown-group", "shutdown", handler);
+  RuntimeConfig c = Config("shutdown", group, topic, handler);
   c.commit_interval = std::chrono::hours(1);  // no periodic commit: only the shutdown commit counts
   auto rt = MustCreate(std::move(c));
   ASSERT_TRUE(rt);
   ASSERT_TRUE(rt->Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return seen.unique() == kTotal; }, 60s)) << "seen " << seen.unique();
 
-  auto reader = OffsetReader::Create(cluster_->bootstrap(), "shutdown-group");
+  auto reader = OffsetReader::Create(bootstrap(), group);
   ASSERT_TRUE(reader);
-  for (const auto& [p, offset] : reader->Committed("shutdown", kPartitions)) {
+  for (const auto& [p, offset] : reader->Committed(topic, kPartitions)) {
     EXPECT_EQ(offset, -1) << "partition " << p << " committed before shutdown; the test proves nothing";
   }
   StopWithin(*rt);
   EXPECT_TRUE(rt->Wait().ok());
 
-  auto high = reader->HighWatermarks("shutdown", kPartitions);
+  auto high = reader->HighWatermarks(topic, kPartitions);
   int64_t sum = 0;
   for (const auto& [p, h] : high) sum += h;
   EXPECT_EQ(sum, static_cast<int64_t>(kTotal));
-  EXPECT_EQ(reader->Committed("shutdown", kPartitions), high);
+  EXPECT_EQ(reader->Committed(topic, kPartitions), high);
   EXPECT_EQ(seen.duplicates(), 0u);
 }
 

@@ -1,5 +1,7 @@
-// Group membership on the embedded cluster: partitions split between members,
-// members joining and leaving mid-stream, and revoke waiting for in-flight work.
+// Group membership: partitions split between members, members joining and
+// leaving mid-stream, and revoke waiting for in-flight work. A group scenario
+// (harness.h): the mock tier runs it on an embedded cluster, the kafka tier on
+// a real broker under both group protocols.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,12 +16,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class GroupTest : public MockTest {};
+class GroupTest : public ScenarioTest {};
+KSTRAND_SCENARIO_SUITE(GroupTest);
 
-TEST_F(GroupTest, TwoRuntimesSplitTwelvePartitionsDisjointlyAndEvenly) {
-  ASSERT_TRUE(cluster_->CreateTopic("split", 12).ok());
-  auto a = MustCreate(BaseConfig(*cluster_, "a", "split-group", "split", Noop()));
-  auto b = MustCreate(BaseConfig(*cluster_, "b", "split-group", "split", Noop()));
+TEST_P(GroupTest, TwoRuntimesSplitTwelvePartitionsDisjointlyAndEvenly) {
+  const std::string topic = NewTopic("split", 12);
+  ASSERT_FALSE(topic.empty());
+  const std::string group = UniqueName("split-group");
+  auto a = MustCreate(Config("a", group, topic, Noop()));
+  auto b = MustCreate(Config("b", group, topic, Noop()));
   ASSERT_TRUE(a && b);
   ASSERT_TRUE(a->Start().ok());
   ASSERT_TRUE(b->Start().ok());
@@ -46,7 +51,7 @@ TEST_F(GroupTest, TwoRuntimesSplitTwelvePartitionsDisjointlyAndEvenly) {
   EXPECT_TRUE(a->Wait().ok());
 }
 
-TEST_F(GroupTest, MemberJoiningAndLeavingMidStreamLosesAndDuplicatesNothing) {
+TEST_P(GroupTest, MemberJoiningAndLeavingMidStreamLosesAndDuplicatesNothing) {
   // Four partitions: 2/2, then 2/1/1 when r3 joins, so exactly one member
   // revokes per rebalance. With more partitions two members revoke at once, and
   // the embedded broker refuses the slower one's final commit as soon as the
@@ -55,7 +60,9 @@ TEST_F(GroupTest, MemberJoiningAndLeavingMidStreamLosesAndDuplicatesNothing) {
   constexpr int kKeys = 24;
   constexpr int kPerKey = 100;
   constexpr size_t kTotal = kKeys * kPerKey;
-  ASSERT_TRUE(cluster_->CreateTopic("churn", kPartitions).ok());
+  const std::string topic = NewTopic("churn", kPartitions);
+  ASSERT_FALSE(topic.empty());
+  const std::string group = UniqueName("churn-group");
 
   SeenLog seen;
   Handler handler = [&](const Message& m) {
@@ -63,9 +70,9 @@ TEST_F(GroupTest, MemberJoiningAndLeavingMidStreamLosesAndDuplicatesNothing) {
     std::this_thread::sleep_for(1ms);  // keep work in flight when partitions move
     return Status::Ok();
   };
-  auto r1 = MustCreate(BaseConfig(*cluster_, "r1", "churn-group", "churn", handler));
-  auto r2 = MustCreate(BaseConfig(*cluster_, "r2", "churn-group", "churn", handler));
-  auto r3 = MustCreate(BaseConfig(*cluster_, "r3", "churn-group", "churn", handler));
+  auto r1 = MustCreate(Config("r1", group, topic, handler));
+  auto r2 = MustCreate(Config("r2", group, topic, handler));
+  auto r3 = MustCreate(Config("r3", group, topic, handler));
   ASSERT_TRUE(r1 && r2 && r3);
   ASSERT_TRUE(r1->Start().ok());
   ASSERT_TRUE(r2->Start().ok());
@@ -81,7 +88,7 @@ TEST_F(GroupTest, MemberJoiningAndLeavingMidStreamLosesAndDuplicatesNothing) {
   // About 20 s of production, so both rebalances below happen mid-stream.
   Status produced;
   std::jthread producer([&] {  // joined on every exit path
-    produced = ProduceKeyed(cluster_->bootstrap(), "churn", kKeys, kPerKey, 8ms);
+    produced = ProduceKeyed(bootstrap(), topic, kKeys, kPerKey, 8ms);
   });
   ASSERT_TRUE(WaitUntil([&] { return seen.unique() > 100; }, 30s));
 
@@ -111,17 +118,19 @@ TEST_F(GroupTest, MemberJoiningAndLeavingMidStreamLosesAndDuplicatesNothing) {
   // with one revoking member per rebalance, as here, none is pending then.
   EXPECT_EQ(seen.duplicates(), 0u) << "processed twice:" << seen.DescribeDuplicates();
   EXPECT_EQ(seen.total(), kTotal);
-  auto reader = OffsetReader::Create(cluster_->bootstrap(), "churn-group");
+  auto reader = OffsetReader::Create(bootstrap(), group);
   ASSERT_TRUE(reader);
-  EXPECT_EQ(reader->Committed("churn", kPartitions), reader->HighWatermarks("churn", kPartitions));
+  EXPECT_EQ(reader->Committed(topic, kPartitions), reader->HighWatermarks(topic, kPartitions));
 }
 
-TEST_F(GroupTest, RevokeWaitsForInFlightWorkAndCommitsPastIt) {
+TEST_P(GroupTest, RevokeWaitsForInFlightWorkAndCommitsPastIt) {
   constexpr int kPartitions = 4;
   constexpr int kPerPartition = 50;
   constexpr int64_t kBlocked = 10;  // every partition blocks on this offset
-  ASSERT_TRUE(cluster_->CreateTopic("revoke", kPartitions).ok());
-  ASSERT_TRUE(ProduceToPartitions(cluster_->bootstrap(), "revoke", kPartitions, kPerPartition).ok());
+  const std::string topic = NewTopic("revoke", kPartitions);
+  ASSERT_FALSE(topic.empty());
+  const std::string group = UniqueName("revoke-group");
+  ASSERT_TRUE(ProduceToPartitions(bootstrap(), topic, kPartitions, kPerPartition).ok());
 
   std::atomic<Runtime*> a_rt{nullptr};
   std::atomic<uint64_t> rebalances_before_join{UINT64_MAX};
@@ -149,7 +158,7 @@ TEST_F(GroupTest, RevokeWaitsForInFlightWorkAndCommitsPastIt) {
   std::vector<int32_t> revoked;                 // guarded by mu
   std::vector<bool> completed_at_release;       // guarded by mu
   Clock::time_point released_at;                // guarded by mu
-  RuntimeConfig ca = BaseConfig(*cluster_, "a", "revoke-group", "revoke", a_handler);
+  RuntimeConfig ca = Config("a", group, topic, a_handler);
   ca.workers = kPartitions;
   ca.revoke_timeout = 30s;
   ca.on_rebalance = [&, log = ca.on_rebalance](const RebalanceEvent& ev) {
@@ -179,7 +188,7 @@ TEST_F(GroupTest, RevokeWaitsForInFlightWorkAndCommitsPastIt) {
     b_first.emplace(m.partition().value(), m.offset().value());
     return Status::Ok();
   };
-  auto b = MustCreate(BaseConfig(*cluster_, "b", "revoke-group", "revoke", b_handler));
+  auto b = MustCreate(Config("b", group, topic, b_handler));
   ASSERT_TRUE(b);
   ASSERT_TRUE(b->Start().ok());
 
@@ -196,9 +205,9 @@ TEST_F(GroupTest, RevokeWaitsForInFlightWorkAndCommitsPastIt) {
     EXPECT_GE(waited, 400ms) << "the revoke did not wait for the blocked handler";
   }
 
-  auto reader = OffsetReader::Create(cluster_->bootstrap(), "revoke-group");
+  auto reader = OffsetReader::Create(bootstrap(), group);
   ASSERT_TRUE(reader);
-  auto committed = reader->Committed("revoke", kPartitions);
+  auto committed = reader->Committed(topic, kPartitions);
   for (int32_t p : revoked_copy) {
     EXPECT_GT(committed[p], kBlocked) << "partition " << p << ": the revoke did not commit the blocked message";
   }
@@ -219,28 +228,30 @@ TEST_F(GroupTest, RevokeWaitsForInFlightWorkAndCommitsPastIt) {
   StopWithin(*a);
 }
 
-TEST_F(GroupTest, StopDuringARebalanceReturnsPromptlyAndCommitsEverythingProcessed) {
+TEST_P(GroupTest, StopDuringARebalanceReturnsPromptlyAndCommitsEverythingProcessed) {
   constexpr int kPartitions = 4;
-  ASSERT_TRUE(cluster_->CreateTopic("busy", kPartitions).ok());
+  const std::string topic = NewTopic("busy", kPartitions);
+  ASSERT_FALSE(topic.empty());
+  const std::string group = UniqueName("busy-group");
   SeenLog seen;
   Handler handler = [&](const Message& m) {
     seen.Record(m);
     return Status::Ok();
   };
-  auto a = MustCreate(BaseConfig(*cluster_, "a", "busy-group", "busy", handler));
-  auto b = MustCreate(BaseConfig(*cluster_, "b", "busy-group", "busy", handler));
+  auto a = MustCreate(Config("a", group, topic, handler));
+  auto b = MustCreate(Config("b", group, topic, handler));
   ASSERT_TRUE(a && b);
   ASSERT_TRUE(a->Start().ok());
   ASSERT_TRUE(b->Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return a->Assignment().size() + b->Assignment().size() == kPartitions &&
                                      !a->Assignment().empty() && !b->Assignment().empty(); }, 60s));
-  ASSERT_TRUE(ProduceToPartitions(cluster_->bootstrap(), "busy", kPartitions, 50).ok());
+  ASSERT_TRUE(ProduceToPartitions(bootstrap(), topic, kPartitions, 50).ok());
   ASSERT_TRUE(WaitUntil([&] { return seen.unique() == kPartitions * 50; }, 30s));
 
   // B leaves: the group rebalances for about five seconds. A keeps processing
   // new messages meanwhile, and its commits are refused until the group settles.
   StopWithin(*b);
-  ASSERT_TRUE(ProduceToPartitions(cluster_->bootstrap(), "busy", kPartitions, 50).ok());
+  ASSERT_TRUE(ProduceToPartitions(bootstrap(), topic, kPartitions, 50).ok());
   EXPECT_TRUE(WaitUntil([&] {
     auto per = seen.PerPartition();
     for (const auto& tp : a->Assignment()) {
@@ -251,9 +262,9 @@ TEST_F(GroupTest, StopDuringARebalanceReturnsPromptlyAndCommitsEverythingProcess
   auto took = StopWithin(*a, 40s);  // aborts the test binary if Stop() hangs
   EXPECT_LT(took, 20s);
 
-  auto reader = OffsetReader::Create(cluster_->bootstrap(), "busy-group");
+  auto reader = OffsetReader::Create(bootstrap(), group);
   ASSERT_TRUE(reader);
-  auto committed = reader->Committed("busy", kPartitions);
+  auto committed = reader->Committed(topic, kPartitions);
   auto per = seen.PerPartition();
   for (int p = 0; p < kPartitions; ++p) {
     EXPECT_EQ(committed[p], static_cast<int64_t>(per[p])) << "partition " << p << ": processed but not committed";

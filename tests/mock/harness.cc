@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <thread>
 
 #include "kafka/client.h"
@@ -13,7 +14,9 @@
 
 namespace kstrand::test {
 
-void MockTest::SetUp() {
+namespace {
+
+void SetUpLogging() {
   // Create spdlog's registry here, before any runtime thread logs: libspdlog is
   // not built with TSan, so TSan cannot see its thread-safe static init and
   // reports the first log call from a second thread as a race.
@@ -22,9 +25,49 @@ void MockTest::SetUp() {
   if (const char* level = std::getenv("KSTRAND_TEST_LOG"); level && *level) {
     spdlog::set_level(spdlog::level::from_str(level));
   }
+}
+
+}  // namespace
+
+void MockTest::SetUp() {
+  SetUpLogging();
   auto cluster = EmbeddedCluster::Start();
   ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
   cluster_ = std::move(cluster.value());
+}
+
+std::string ProtocolName(GroupProtocol protocol) {
+  return protocol == GroupProtocol::kClassic ? "classic" : "consumer";
+}
+
+void ScenarioTest::SetUp() {
+  SetUpLogging();
+  auto broker = ConnectTestBroker();
+  ASSERT_TRUE(broker.ok()) << broker.status().ToString();
+  broker_ = std::move(broker.value());
+}
+
+std::string ScenarioTest::UniqueName(const std::string& base) const {
+  static std::mt19937_64 random{std::random_device{}()};
+  char suffix[9];
+  std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(random()));
+  return base + "-" + ProtocolName(GetParam()) + "-" + suffix;
+}
+
+std::string ScenarioTest::NewTopic(const std::string& base, int partitions) {
+  std::string name = UniqueName(base);
+  Status st = broker_->CreateTopic(name, partitions);
+  if (!st.ok()) {
+    ADD_FAILURE() << "create topic " << name << ": " << st.ToString();
+    return "";
+  }
+  return name;
+}
+
+RuntimeConfig ScenarioTest::Config(const std::string& name, const std::string& group, const std::string& topic,
+                                   Handler handler) const {
+  return BaseConfig(broker_->bootstrap(), broker_->ClientProperties(GetParam()), name, group, topic,
+                    std::move(handler));
 }
 
 std::unique_ptr<Runtime> MustCreate(RuntimeConfig config) {
@@ -38,13 +81,19 @@ std::unique_ptr<Runtime> MustCreate(RuntimeConfig config) {
 
 RuntimeConfig BaseConfig(const EmbeddedCluster& cluster, const std::string& name, const std::string& group,
                          const std::string& topic, Handler handler) {
+  return BaseConfig(cluster.bootstrap(), EmbeddedCluster::ClientProperties(), name, group, topic, std::move(handler));
+}
+
+RuntimeConfig BaseConfig(const std::string& bootstrap, std::map<std::string, std::string> client_properties,
+                         const std::string& name, const std::string& group, const std::string& topic,
+                         Handler handler) {
   RuntimeConfig c;
   c.name = name;
-  c.brokers = cluster.bootstrap();
+  c.brokers = bootstrap;
   c.group_id = group;
   c.commit_interval = 200ms;
   c.connect_timeout = 10s;
-  c.kafka = EmbeddedCluster::ClientProperties();
+  c.kafka = std::move(client_properties);
   // KSTRAND_TEST_KAFKA_DEBUG=cgrp,fetch (librdkafka debug contexts) to diagnose a failure.
   if (const char* debug = std::getenv("KSTRAND_TEST_KAFKA_DEBUG"); debug && *debug) {
     c.kafka["debug"] = debug;

@@ -1,7 +1,8 @@
-// Shared pieces of the mock tier: an embedded cluster per test, a base
-// RuntimeConfig for it, test data with per-key sequence numbers, reading a
-// group's committed offsets from outside the group, and a thread-safe log of
-// what handlers saw.
+// Shared pieces of the mock and kafka tiers: an embedded cluster per mock
+// test, the broker a group scenario runs against (embedded in the mock tier, a
+// real Kafka in the kafka tier), a base RuntimeConfig, test data with per-key
+// sequence numbers, reading a group's committed offsets from outside the
+// group, and a thread-safe log of what handlers saw.
 //
 // Thread safety: SeenLog may be used from any thread; the rest from the test thread.
 //
@@ -20,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <string>
 #include <utility>
@@ -44,6 +46,53 @@ class MockTest : public ::testing::Test {
   std::unique_ptr<EmbeddedCluster> cluster_;
 };
 
+// The two consumer group protocols a scenario runs under.
+enum class GroupProtocol {
+  kClassic,   // JoinGroup/SyncGroup, cooperative-sticky assigned by the members
+  kConsumer,  // KIP-848 (group.protocol=consumer): the broker assigns
+};
+std::string ProtocolName(GroupProtocol protocol);
+inline void PrintTo(GroupProtocol protocol, std::ostream* os) { *os << ProtocolName(protocol); }  // gtest's names
+
+// The broker a group scenario runs against. The mock tier starts an embedded
+// cluster per test; the kafka tier connects to one real broker that every test
+// shares, which is why scenarios name their topics and groups with UniqueName.
+class TestBroker {
+ public:
+  virtual ~TestBroker() = default;
+  virtual const std::string& bootstrap() const = 0;
+  virtual Status CreateTopic(const std::string& name, int partitions) = 0;
+  // Consumer properties for a member of a group of `protocol` on this broker.
+  virtual std::map<std::string, std::string> ClientProperties(GroupProtocol protocol) const = 0;
+};
+
+// Defined once per test binary (mock/embedded_broker.cc, kafka/kafka_broker.cc):
+// the broker for one scenario, and the group protocols every scenario runs under.
+Result<std::unique_ptr<TestBroker>> ConnectTestBroker();
+std::vector<GroupProtocol> ScenarioProtocols();
+
+// A scenario written once, compiled into both tiers, run once per protocol of
+// ScenarioProtocols(). Instantiate a suite with KSTRAND_SCENARIO_SUITE(Suite).
+class ScenarioTest : public ::testing::TestWithParam<GroupProtocol> {
+ protected:
+  void SetUp() override;
+  const std::string& bootstrap() const { return broker_->bootstrap(); }
+  // "<base>-<protocol>-<random>": tests sharing a broker never meet.
+  std::string UniqueName(const std::string& base) const;
+  // Creates a topic named UniqueName(base) and returns its name; "" after
+  // reporting a failure through gtest.
+  std::string NewTopic(const std::string& base, int partitions);
+  // BaseConfig with this broker's client properties for the test's protocol.
+  RuntimeConfig Config(const std::string& name, const std::string& group, const std::string& topic,
+                       Handler handler) const;
+
+  std::unique_ptr<TestBroker> broker_;
+};
+
+#define KSTRAND_SCENARIO_SUITE(suite)                                                      \
+  INSTANTIATE_TEST_SUITE_P(, suite, ::testing::ValuesIn(::kstrand::test::ScenarioProtocols()), \
+                           [](const auto& info) { return ::kstrand::test::ProtocolName(info.param); })
+
 // Runtime::Create that reports a failure through gtest and returns nullptr.
 std::unique_ptr<Runtime> MustCreate(RuntimeConfig config);
 
@@ -52,6 +101,10 @@ std::unique_ptr<Runtime> MustCreate(RuntimeConfig config);
 // every assignment change (the first thing to read when a test fails).
 RuntimeConfig BaseConfig(const EmbeddedCluster& cluster, const std::string& name, const std::string& group,
                          const std::string& topic, Handler handler);
+// The same for any broker, with the given client properties.
+RuntimeConfig BaseConfig(const std::string& bootstrap, std::map<std::string, std::string> client_properties,
+                         const std::string& name, const std::string& group, const std::string& topic,
+                         Handler handler);
 
 // Produces `per_key` records for each of `keys` keys, interleaved across keys
 // (seq 0 of every key, then seq 1, ...). Key "k<i>", value "k<i>:<seq>".

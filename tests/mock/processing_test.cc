@@ -1,5 +1,7 @@
-// Processing on the embedded cluster: per-partition order with many workers,
-// isolation of a slow partition, and a failing handler holding its offset.
+// Processing: per-partition order with many workers, isolation of a slow
+// partition, and a failing handler holding its offset. A group scenario
+// (harness.h): the mock tier runs it on an embedded cluster, the kafka tier on
+// a real broker.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,15 +15,18 @@
 namespace kstrand::test {
 namespace {
 
-class ProcessingTest : public MockTest {};
+class ProcessingTest : public ScenarioTest {};
+KSTRAND_SCENARIO_SUITE(ProcessingTest);
 
-TEST_F(ProcessingTest, PerPartitionAndPerKeyOrderIsNeverViolatedWithEightWorkers) {
+TEST_P(ProcessingTest, PerPartitionAndPerKeyOrderIsNeverViolatedWithEightWorkers) {
   constexpr int kPartitions = 8;
   constexpr int kKeys = 40;
   constexpr int kPerKey = 100;
   constexpr size_t kTotal = kKeys * kPerKey;
-  ASSERT_TRUE(cluster_->CreateTopic("order", kPartitions).ok());
-  ASSERT_TRUE(ProduceKeyed(cluster_->bootstrap(), "order", kKeys, kPerKey).ok());
+  const std::string topic = NewTopic("order", kPartitions);
+  ASSERT_FALSE(topic.empty());
+  const std::string group = UniqueName("order-group");
+  ASSERT_TRUE(ProduceKeyed(bootstrap(), topic, kKeys, kPerKey).ok());
 
   std::mutex mu;
   std::map<int32_t, int64_t> last_offset;              // guarded by mu
@@ -57,7 +62,7 @@ TEST_F(ProcessingTest, PerPartitionAndPerKeyOrderIsNeverViolatedWithEightWorkers
     running[p].fetch_sub(1);
     return Status::Ok();
   };
-  RuntimeConfig c = BaseConfig(*cluster_, "order", "order-group", "order", handler);
+  RuntimeConfig c = Config("order", group, topic, handler);
   c.workers = 8;
   auto rt = MustCreate(std::move(c));
   ASSERT_TRUE(rt);
@@ -76,11 +81,13 @@ TEST_F(ProcessingTest, PerPartitionAndPerKeyOrderIsNeverViolatedWithEightWorkers
   EXPECT_GE(last_offset.size(), 6u) << "the keys reached too few partitions";
 }
 
-TEST_F(ProcessingTest, SlowPartitionDoesNotSlowTheOthers) {
+TEST_P(ProcessingTest, SlowPartitionDoesNotSlowTheOthers) {
   constexpr int kPartitions = 4;
   constexpr int kPerPartition = 100;
-  ASSERT_TRUE(cluster_->CreateTopic("slow", kPartitions).ok());
-  ASSERT_TRUE(ProduceToPartitions(cluster_->bootstrap(), "slow", kPartitions, kPerPartition).ok());
+  const std::string topic = NewTopic("slow", kPartitions);
+  ASSERT_FALSE(topic.empty());
+  const std::string group = UniqueName("slow-group");
+  ASSERT_TRUE(ProduceToPartitions(bootstrap(), topic, kPartitions, kPerPartition).ok());
 
   std::array<std::atomic<int>, kPartitions> done{};
   std::atomic<int> slow_started{0};
@@ -92,7 +99,7 @@ TEST_F(ProcessingTest, SlowPartitionDoesNotSlowTheOthers) {
     done[m.partition().value()]++;
     return Status::Ok();
   };
-  RuntimeConfig c = BaseConfig(*cluster_, "slow", "slow-group", "slow", handler);
+  RuntimeConfig c = Config("slow", group, topic, handler);
   c.workers = 2;  // fewer workers than partitions: the slow lane holds one of them
   auto rt = MustCreate(std::move(c));
   ASSERT_TRUE(rt);
@@ -115,13 +122,15 @@ TEST_F(ProcessingTest, SlowPartitionDoesNotSlowTheOthers) {
   StopWithin(*rt);  // drains: at most the one 100 ms message in flight
 }
 
-TEST_F(ProcessingTest, FailingHandlerNeverLetsTheCommittedOffsetPassTheFailedMessage) {
+TEST_P(ProcessingTest, FailingHandlerNeverLetsTheCommittedOffsetPassTheFailedMessage) {
   constexpr int kPartitions = 4;
   constexpr int kPerPartition = 50;
   constexpr int32_t kFailPartition = 2;
   constexpr int64_t kFailOffset = 20;
-  ASSERT_TRUE(cluster_->CreateTopic("fail", kPartitions).ok());
-  ASSERT_TRUE(ProduceToPartitions(cluster_->bootstrap(), "fail", kPartitions, kPerPartition).ok());
+  const std::string topic = NewTopic("fail", kPartitions);
+  ASSERT_FALSE(topic.empty());
+  const std::string group = UniqueName("fail-group");
+  ASSERT_TRUE(ProduceToPartitions(bootstrap(), topic, kPartitions, kPerPartition).ok());
 
   std::array<std::atomic<int>, kPartitions> done{};
   std::atomic<int64_t> max_offset_on_failed{-1};
@@ -134,7 +143,7 @@ TEST_F(ProcessingTest, FailingHandlerNeverLetsTheCommittedOffsetPassTheFailedMes
     done[p]++;
     return Status::Ok();
   };
-  auto rt = MustCreate(BaseConfig(*cluster_, "fail", "fail-group", "fail", handler));
+  auto rt = MustCreate(Config("fail", group, topic, handler));
   ASSERT_TRUE(rt);
   ASSERT_TRUE(rt->Start().ok());
 
@@ -148,15 +157,15 @@ TEST_F(ProcessingTest, FailingHandlerNeverLetsTheCommittedOffsetPassTheFailedMes
     return done[0] == kPerPartition && done[1] == kPerPartition && done[3] == kPerPartition && failed_stopped();
   }, 30s));
   std::this_thread::sleep_for(600ms);  // three commit intervals: a wrong commit would have happened by now
-  auto reader = OffsetReader::Create(cluster_->bootstrap(), "fail-group");
+  auto reader = OffsetReader::Create(bootstrap(), group);
   ASSERT_TRUE(reader);
-  EXPECT_EQ(reader->Committed("fail", kPartitions)[kFailPartition], kFailOffset) << "before Stop()";
+  EXPECT_EQ(reader->Committed(topic, kPartitions)[kFailPartition], kFailOffset) << "before Stop()";
   EXPECT_EQ(rt->Stats().failed, 1u);
   StopWithin(*rt);
 
   EXPECT_EQ(max_offset_on_failed.load(), kFailOffset) << "the partition ran past its failed message";
   EXPECT_EQ(done[kFailPartition].load(), kFailOffset);
-  auto committed = reader->Committed("fail", kPartitions);
+  auto committed = reader->Committed(topic, kPartitions);
   EXPECT_EQ(committed[kFailPartition], kFailOffset) << "after Stop()";
   for (int p = 0; p < kPartitions; ++p) {
     if (p != kFailPartition) {
@@ -171,7 +180,7 @@ TEST_F(ProcessingTest, FailingHandlerNeverLetsTheCommittedOffsetPassTheFailedMes
     if (m.partition().value() == kFailPartition) first_on_failed.compare_exchange_strong(expected, m.offset().value());
     return Status::Ok();
   };
-  auto next = MustCreate(BaseConfig(*cluster_, "fail-2", "fail-group", "fail", again));
+  auto next = MustCreate(Config("fail-2", group, topic, again));
   ASSERT_TRUE(next);
   ASSERT_TRUE(next->Start().ok());
   EXPECT_TRUE(WaitUntil([&] { return first_on_failed.load() >= 0; }, 30s));

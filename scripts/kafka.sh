@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# A single-node Apache Kafka 4.1 broker (KRaft, broker and controller in one
+# process) on loopback, for the kafka test tier.
+#
+# Usage: scripts/kafka.sh start DIR   start a broker with its data, logs and pid in DIR;
+#                                      prints `bootstrap HOST:PORT` and writes DIR/bootstrap
+#        scripts/kafka.sh stop DIR    stop it (SIGTERM, SIGKILL after 30 s); no-op if not running
+#
+# The jars come from Maven Central through scripts/kafka/pom.xml into
+# .deps/kafka-<version>/libs, once: a stamp holding the pom's sha256 skips the copy.
+# Needs java (17+) and mvn; scripts/setup.sh installs both.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+deps="${KSTRAND_DEPS:-$root/.deps}"
+pom="$root/scripts/kafka/pom.xml"
+kafka_version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")
+libs="$deps/kafka-$kafka_version/libs"
+start_timeout_s=90
+stop_timeout_s=30
+
+die() { echo "kafka.sh: $*" >&2; exit 1; }
+
+resolve_jars() {
+  local sum stamp="$deps/kafka-$kafka_version/pom.sha256"
+  sum=$(sha256sum "$pom" | cut -d' ' -f1)
+  if [ -d "$libs" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then return; fi
+  command -v mvn >/dev/null || die "mvn not found (scripts/setup.sh installs maven)"
+  echo "kafka.sh: resolving Kafka $kafka_version jars into $libs"
+  rm -rf "$libs" "$stamp"
+  mkdir -p "$libs"
+  # copy-dependencies of a packaging-pom project writes only the jars (no target/ next to the pom).
+  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" \
+    || die "mvn could not resolve the Kafka jars (see its output above)"
+  echo "$sum" >"$stamp"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A port nothing listens on now, below Linux's ephemeral range (32768+) so no
+# outgoing connection holds it. Another program can still take it before the
+# broker binds; start() then fails clearly (the broker's log says so) and may be rerun.
+free_port() {
+  local port _
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 12000))
+    port_open "$port" || { echo "$port"; return; }
+  done
+  die "found no free port on 127.0.0.1"
+}
+
+# The broker's pid if it still runs. Checks the command line too: after a
+# reboot the pid in the file may belong to some other process.
+running_pid() {
+  local dir="$1" pid
+  [ -f "$dir/kafka.pid" ] || return 1
+  pid=$(cat "$dir/kafka.pid")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $dir/server.properties" || return 1
+  echo "$pid"
+}
+
+# Our CLI lists topics through a real metadata request; without a built CLI, an
+# open port is the best evidence we have.
+metadata_answers() {
+  local bootstrap="$1" cli
+  for cli in "$root"/build-test/src/cli/kstrand "$root"/build/src/cli/kstrand "$root"/build-*/src/cli/kstrand; do
+    if [ -x "$cli" ]; then
+      "$cli" topics list -b "$bootstrap" --connect-timeout 3s >/dev/null 2>&1
+      return
+    fi
+  done
+  port_open "${bootstrap##*:}"
+}
+
+start() {
+  local dir="$1"
+  command -v java >/dev/null || die "java not found: the test broker needs a JDK 17+ (scripts/setup.sh installs default-jdk-headless)"
+  mkdir -p "$dir"
+  dir="$(cd "$dir" && pwd)"
+  if pid=$(running_pid "$dir"); then die "a broker already runs from $dir (pid $pid); stop it first"; fi
+  resolve_jars
+
+  local port cport
+  port=$(free_port)
+  cport=$(free_port)
+  while [ "$cport" = "$port" ]; do cport=$(free_port); done
+  rm -rf "$dir/data" "$dir/logs"
+  mkdir -p "$dir/data" "$dir/logs"
+  cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/data
+num.partitions=1
+# Tests create every topic through the Admin API with an explicit partition
+# count; auto-creation would let a producer hide a missing CreateTopic behind a
+# one-partition topic.
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# The first classic join completes at once instead of after 3 s.
+group.initial.rebalance.delay.ms=0
+# KIP-848 (group.protocol=consumer): the broker sets the members' timing. Its
+# defaults (5 s heartbeats, 45 s sessions) would make each test wait seconds for
+# every assignment change; 1 s heartbeats keep rebalances quick.
+group.consumer.min.heartbeat.interval.ms=500
+group.consumer.heartbeat.interval.ms=1000
+group.consumer.min.session.timeout.ms=6000
+group.consumer.session.timeout.ms=10000
+EOF
+  java -cp "$libs/*" kafka.tools.StorageTool format -t "$(java -cp "$libs/*" kafka.tools.StorageTool random-uuid)" \
+    -c "$dir/server.properties" --ignore-formatted >"$dir/logs/format.log" 2>&1 \
+    || { cat "$dir/logs/format.log" >&2; die "formatting the broker's storage failed"; }
+
+  echo "kafka.sh: starting Kafka $kafka_version on 127.0.0.1:$port (controller $cport), logs in $dir/logs"
+  # setsid: the broker outlives this script and is not hit by the caller's Ctrl-C;
+  # `stop` ends it by its pid.
+  KAFKA_LOGS="$dir/logs" setsid java -Xmx512m -Xms256m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dkafka.logs.dir="$dir/logs" -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
+    -cp "$libs/*" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 </dev/null &
+  echo $! >"$dir/kafka.pid"
+
+  local bootstrap="127.0.0.1:$port" waited=0
+  until port_open "$port" && metadata_answers "$bootstrap"; do
+    if ! running_pid "$dir" >/dev/null; then
+      tail -n 40 "$dir/logs/stdout.log" "$dir/logs/server.log" >&2 2>/dev/null || true
+      die "the broker exited during startup (logs above, all in $dir/logs)"
+    fi
+    if [ "$waited" -ge "$start_timeout_s" ]; then
+      tail -n 40 "$dir/logs/server.log" >&2 2>/dev/null || true
+      stop "$dir"
+      die "the broker did not answer on $bootstrap within ${start_timeout_s}s (logs above, all in $dir/logs)"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  echo "$bootstrap" >"$dir/bootstrap"
+  echo "bootstrap $bootstrap"
+}
+
+stop() {
+  local dir="$1" pid waited=0
+  [ -d "$dir" ] || return 0
+  dir="$(cd "$dir" && pwd)"  # as start() wrote it into the broker's command line
+  if ! pid=$(running_pid "$dir"); then
+    rm -f "$dir/kafka.pid"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$waited" -ge $((stop_timeout_s * 10)) ]; then
+      echo "kafka.sh: broker (pid $pid) still running after ${stop_timeout_s}s; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  rm -f "$dir/kafka.pid"
+  echo "kafka.sh: broker stopped"
+}
+
+case "${1:-}" in
+  start) [ $# -eq 2 ] || die "usage: $0 start DIR"; start "$2" ;;
+  stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop "$2" ;;
+  *) die "usage: $0 start|stop DIR" ;;
+esac
