@@ -270,10 +270,17 @@ void SubLane::SendThenFinish(std::vector<OutputRecord> records, size_t done, std
   auto admit = [this] { return !lane_->retired(); };
   // Runs inside Output::Send under exactly-once, so it only schedules: the
   // dead letters go out from RunSome.
-  auto finish = [self, done, failure = std::move(failure)](Status sent) mutable {
+  const bool transactional = lane_->env_->output->transactional();
+  auto finish = [self, done, failure = std::move(failure), transactional](Status sent) mutable {
     Next next;
     {
       std::lock_guard lock(self->lane_->mu_);
+      if (!sent.ok() && transactional) {
+        // The transaction is doomed (or the lane retired): not the handler's
+        // failure. The runtime starts the partition again from its last commit.
+        self->AbandonLocked();
+        return;
+      }
       next = sent.ok() ? self->FinishLocked(done, std::move(failure)) : self->FinishLocked(0, std::move(sent));
       if (next == Next::kDeadLetter) {
         self->dead_letters_due_ = true;
@@ -420,7 +427,8 @@ void SubLane::SendToDeadLetters(Status error) {
   }
   auto self = shared_from_this();
   auto admit = [this] { return !lane_->retired(); };
-  auto finish = [self, n](Status sent) {
+  const bool transactional = l.env_->output->transactional();
+  auto finish = [self, n, transactional](Status sent) {
     Next next = Next::kIdle;
     {
       Lane& lane = *self->lane_;
@@ -432,7 +440,8 @@ void SubLane::SendToDeadLetters(Status error) {
         self->CompleteLocked(n);
         if (lane.HaltedLocked()) self->AbandonLocked();
         else next = self->ContinueLocked();
-      } else if (lane.HaltedLocked()) {
+      } else if (lane.HaltedLocked() || transactional) {
+        // Transactional: the transaction is doomed; the partition starts again from its last commit.
         self->AbandonLocked();
       } else {
         // Not in the dead-letter topic, so it must not count as done.

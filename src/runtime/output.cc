@@ -139,6 +139,7 @@ Status Output::Transact(const std::function<rd_kafka_error_t*()>& call, const st
     if (!error) return Status::Ok();
     const bool retriable = rd_kafka_error_is_retriable(error) && !rd_kafka_error_txn_requires_abort(error) &&
                            !rd_kafka_error_is_fatal(error);
+    if (rd_kafka_error_is_fatal(error)) fatal_ = true;
     Status st = kafka::KafkaStatus(error, "exactly-once: " + what);  // destroys error
     if (!retriable || Clock::now() >= deadline) {
       AbortLocked(st);
@@ -192,6 +193,7 @@ Result<kafka::TopicPartitionListPtr> Output::Commit(rd_kafka_t* consumer,
     std::lock_guard lock(state_mu_);
     failed_ = st;
     aborted_ = true;  // nothing is open to abort
+    fatal_ = true;
     return st;
   }
   return list;
@@ -202,6 +204,23 @@ void Output::Abort(const std::string& why) {
   if (transactional_ && failure().code() != make_error_code(Errc::kShuttingDown)) {
     AbortLocked(Status(Errc::kFenced, why));
   }
+}
+
+Status Output::Reopen() {
+  Alone alone(gate_);
+  Status failed = failure();
+  if (failed.ok()) return Status::Ok();
+  if (failed.code() == make_error_code(Errc::kShuttingDown) || fatal_ || !producer_) return failed;
+  AbortLocked(failed);  // a Send that failed half-way left it open
+  if (rd_kafka_error_t* e = rd_kafka_begin_transaction(producer_->handle())) {
+    fatal_ = true;
+    return kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
+  }
+  std::lock_guard lock(state_mu_);
+  failed_ = Status::Ok();
+  aborted_ = false;
+  records_in_transaction_ = false;
+  return Status::Ok();
 }
 
 void Output::Close() {

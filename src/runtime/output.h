@@ -13,8 +13,8 @@
 // complete: every record in a transaction belongs to a message whose
 // completion the same transaction commits, and the other way round. A
 // transaction whose commit failed is aborted and the Output refuses further
-// work: the lanes have marked complete what the abort undid, so only a
-// restart from the committed offsets is correct (the runtime stops).
+// work until Reopen(): the lanes have marked complete what the abort undid, so
+// the runtime first starts every partition again from its committed offset.
 //
 // Thread safety: Send from any thread; Commit and Close from one thread (the
 // poll thread, then the stopping thread).
@@ -66,6 +66,10 @@ class Output {
   // Exactly-once: aborts the open transaction (its records are never seen by
   // read_committed readers) and leaves the Output failed.
   void Abort(const std::string& why);
+  // Exactly-once, after a failure: opens a new transaction. Fails if the
+  // producer cannot go on (fenced by a newer one with its transactional.id,
+  // or another fatal error).
+  Status Reopen();
 
   // Waits for deliveries (not transactional) or aborts what is open
   // (transactional: everything that mattered was committed), then stops the
@@ -124,6 +128,7 @@ class Output {
   Status failed_;        // guarded by state_mu_: an abort, or a Send that failed half-way
   bool closed_ = false;  // guarded by state_mu_
   bool aborted_ = false;  // the gate held alone: the open transaction was aborted (or none is open)
+  bool fatal_ = false;    // the gate held alone: librdkafka said the producer cannot go on
   // Transactional: records were enqueued since the last commit (set while
   // shared, read and cleared alone).
   std::atomic<bool> records_in_transaction_{false};

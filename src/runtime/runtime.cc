@@ -125,10 +125,12 @@ class Runtime::Impl {
   // Exactly-once: commits the open transaction with every assigned partition's
   // progress (its records may come from any of them).
   void CommitTransaction();
-  // Exactly-once: a transaction was aborted. Nothing is committed from now on
-  // and the runtime stops with `why`: its lanes count as done what the abort
-  // undid, and only the committed offsets say where to resume.
+  // Exactly-once: the open transaction was aborted (`why`), undoing what the
+  // lanes count as done since the last commit. Every partition starts again
+  // from its committed offset (RewindToCommitted) in a new transaction; if the
+  // producer cannot go on (fenced, fatal), the runtime stops with `why`.
   void TransactionFailed(Status why);
+  void RewindToCommitted();
   void Drain(const std::vector<std::shared_ptr<Lane>>& lanes, std::chrono::milliseconds timeout);
   void Shutdown();
   void Finish(Status status);
@@ -511,10 +513,62 @@ void Runtime::Impl::CommitTransaction() {
 void Runtime::Impl::TransactionFailed(Status why) {
   if (!transaction_failure.ok()) return;
   commit_errors++;
-  transaction_failure = Status(why.code(), why.detail() + "; the transaction was aborted and processing "
-                                                           "resumes from the last committed one after a restart");
-  spdlog::error("{}: {}", config.name, transaction_failure.detail());
-  env->RequestStop(transaction_failure);
+  spdlog::warn("{}: {}; the transaction was aborted: every partition starts again from its committed offset",
+               config.name, why.detail());
+  RewindToCommitted();
+  if (Status reopened = env->output->Reopen(); !reopened.ok()) {
+    transaction_failure = Status(reopened.code(), reopened.detail() + " (after: " + why.detail() +
+                                                      "); processing resumes from the last committed "
+                                                      "transaction after a restart");
+    spdlog::error("{}: {}", config.name, transaction_failure.detail());
+    env->RequestStop(transaction_failure);
+  }
+}
+
+void Runtime::Impl::RewindToCommitted() {
+  // Tables produce nothing and keep their own positions; the rest go back.
+  std::vector<std::shared_ptr<Lane>> old;
+  for (const auto& lane : AssignedLanes()) {
+    if (!TableOf(lane->partition().topic)) old.push_back(lane);
+  }
+  if (old.empty()) return;
+  // Nothing they finish from now on sends records or counts.
+  for (const auto& lane : old) lane->Retire();
+  for (const auto& lane : old) lane->Revoke(true);
+  auto deadline = Clock::now() + config.revoke_timeout;
+  for (const auto& lane : old) lane->WaitIdle(deadline);
+  kafka::TopicPartitionListPtr positions(rd_kafka_topic_partition_list_new(static_cast<int>(old.size())));
+  for (const auto& lane : old) {
+    rd_kafka_topic_partition_list_add(positions.get(), lane->partition().topic.c_str(),
+                                      lane->partition().partition.value());
+  }
+  auto already_done = ReadCommitted(positions.get());
+  {
+    std::lock_guard lock(lanes_mu);
+    for (const auto& previous : old) {
+      const TopicPartition& tp = previous->partition();
+      auto lane = std::make_shared<Lane>(tp, Generation(next_generation++), specs.at(tp.topic), env,
+                                         std::move(already_done[tp]));
+      if (!previous->Idle()) lane->After(previous);  // a handler outlived the wait
+      AddCounters(retired_totals, previous->Snapshot());
+      lanes[tp] = std::move(lane);
+    }
+  }
+  // Where nothing was committed yet, the group's reset policy says where to start.
+  auto reset = config.kafka.find("auto.offset.reset");
+  const bool from_end = reset != config.kafka.end() && (reset->second == "latest" || reset->second == "end" ||
+                                                        reset->second == "largest");
+  for (int i = 0; i < positions->cnt; ++i) {
+    auto& e = positions->elems[i];
+    if (e.offset < 0) e.offset = from_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+  }
+  // Seeking drops what librdkafka fetched past these positions.
+  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer.get(), positions.get(), kCommitTimeoutMs)) {
+    spdlog::error("{}: seeking back to the committed offsets: {}", config.name,
+                  kafka::KafkaStatus(e, "seek").detail());
+  }
+  // A partition paused by its old lane's backpressure flows again.
+  rd_kafka_resume_partitions(consumer.get(), positions.get());
 }
 
 kafka::TopicPartitionListPtr Runtime::Impl::CommittableOffsets(const std::vector<std::shared_ptr<Lane>>& which) const {
@@ -782,14 +836,6 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
     // for the in-flight slice, so that if a partition comes back to us its new
     // lane never runs beside the old one.
     for (const auto& lane : going) lane->Retire();
-    if (config.delivery == Delivery::kExactlyOnce && !going.empty()) {
-      // The open transaction may hold records of these partitions' messages,
-      // whose offsets can no longer be committed: abort it.
-      env->output->Abort("partitions lost");
-      TransactionFailed(Status(Errc::kFenced, "exactly-once: " + std::to_string(removed.size()) + " partitions (" +
-                                                  removed.front().ToString() +
-                                                  ", ...) were lost: the group moved on without this member"));
-    }
     for (const auto& lane : going) lane->Revoke(true);
     auto deadline = Clock::now() + config.revoke_timeout;
     for (const auto& lane : going) lane->WaitIdle(deadline);
@@ -802,12 +848,23 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
   }
   RevokeStores(removed);
   {
+    // By partition, not from `going`: a failed transaction commit above has
+    // replaced the lanes (RewindToCommitted).
     std::lock_guard lock(lanes_mu);
-    for (const auto& lane : going) {
-      AddCounters(retired_totals, lane->Snapshot());
-      lanes.erase(lane->partition());
-      if (!lane->Idle()) retired[lane->partition()] = lane;
+    for (const auto& tp : removed) {
+      auto it = lanes.find(tp);
+      if (it == lanes.end()) continue;
+      AddCounters(retired_totals, it->second->Snapshot());
+      if (!it->second->Idle()) retired[tp] = it->second;
+      lanes.erase(it);
     }
+  }
+  if (lost && config.delivery == Delivery::kExactlyOnce && !going.empty()) {
+    // The open transaction may hold records of the lost partitions' messages,
+    // whose offsets can no longer be committed.
+    env->output->Abort("partitions lost");
+    TransactionFailed(Status(Errc::kFenced, std::to_string(removed.size()) + " partitions (" +
+                                                removed.front().ToString() + ", ...) were lost"));
   }
   ApplyAssignment(partitions, false);
   Notify(lost ? RebalanceKind::kLost : RebalanceKind::kRevoked, std::move(removed));

@@ -13,7 +13,14 @@ kstrand="$1" verify="$2" protocol="${3:-classic}"
 brokers="${KSTRAND_KAFKA_BOOTSTRAP:?set KSTRAND_KAFKA_BOOTSTRAP to a Kafka bootstrap server (scripts/test.sh starts one)}"
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() {
+  status=$?
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  if [ "$status" -ne 0 ]; then
+    for log in "$work"/c*.log; do [ -f "$log" ] && { echo "--- $log (last 40 lines)"; tail -n 40 "$log"; }; done
+  fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 RANDOM=6  # the kill schedule is the same on every run
 count=12000
@@ -50,6 +57,7 @@ kills=0
 for victim in c1 c2 c1 c1; do
   sleep "$((1 + RANDOM % 3)).$((RANDOM % 10))"
   before=$(assigned "$victim")
+  kill -0 "$(cat "$work/$victim.pid")" 2>/dev/null || { echo "$victim exited before its SIGKILL"; exit 1; }
   kill -9 "$(cat "$work/$victim.pid")"
   wait "$(cat "$work/$victim.pid")" 2>/dev/null || true
   kills=$((kills + 1))
@@ -65,9 +73,7 @@ for _ in $(seq 120); do
 done
 for name in c1 c2; do kill -TERM "$(cat "$work/$name.pid")"; done
 for name in c1 c2; do
-  wait "$(cat "$work/$name.pid")" || { echo "$name did not exit cleanly"; cat "$work/$name.log"; exit 1; }
+  wait "$(cat "$work/$name.pid")" || { echo "$name did not exit cleanly"; exit 1; }
 done
-if ! "$verify" "$brokers" "$out" "$count"; then
-  echo "--- c1"; cat "$work/c1.log"; echo "--- c2"; cat "$work/c2.log"; exit 1
-fi
+"$verify" "$brokers" "$out" "$count"
 echo "survived $kills SIGKILLs"
