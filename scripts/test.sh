@@ -31,10 +31,10 @@ if [ "${KSTRAND_SKIP_SANITIZERS:-0}" != "1" ]; then
   export NINJA_ARGS="kstrand_unit_tests kstrand_mock_tests"
   scripts/build.sh build-asan -DKSTRAND_SANITIZE=address,undefined -DKSTRAND_BUILD_BENCH=OFF
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan -L 'unit|mock' --output-on-failure --no-tests=error
+    ctest --test-dir build-asan -L "^(unit|mock)$" -j2 --output-on-failure --no-tests=error
   echo "== build and test under TSan"
   scripts/build.sh build-tsan -DKSTRAND_SANITIZE=thread -DKSTRAND_BUILD_BENCH=OFF
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" \
-    ctest --test-dir build-tsan -L 'unit|mock' --output-on-failure --no-tests=error
+    ctest --test-dir build-tsan -L "^(unit|mock)$" -j2 --output-on-failure --no-tests=error
 fi
 echo "== all tests passed"
