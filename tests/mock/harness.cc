@@ -165,6 +165,8 @@ std::vector<ReadRecord> ReadTopic(const std::string& bootstrap, const std::strin
   auto rk = kafka::NewClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap},
                                                  {"group.id", "kstrand-test-reader"},
                                                  {"enable.auto.commit", "false"},
+                                                 // librdkafka's default, stated: exactly-once tests rely on it.
+                                                 {"isolation.level", "read_committed"},
                                                  {"log_level", "4"}});
   if (!rk.ok()) {
     ADD_FAILURE() << "topic reader: " << rk.status().ToString();

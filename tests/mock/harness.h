@@ -144,7 +144,8 @@ struct ReadRecord {
 };
 
 // Reads `topic` from the beginning of every partition with a plain consumer
-// outside any group, until `want` records arrived or `timeout` passed.
+// outside any group (read_committed: records of aborted or open transactions
+// are not seen), until `want` records arrived or `timeout` passed.
 std::vector<ReadRecord> ReadTopic(const std::string& bootstrap, const std::string& topic, int partitions,
                                   size_t want, std::chrono::milliseconds timeout = 20s);
 
