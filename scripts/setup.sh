@@ -20,8 +20,8 @@ packages=(
   librocksdb-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libbenchmark-dev
-  # the users API's HTTP benchmark
-  wrk
+  # the users API's HTTP benchmark; scripts/bench and its charts
+  wrk python3 gnuplot-nox
   # browser tests: headless Chromium, and an emoji font for the leaderboard's icons
   chromium fonts-noto-color-emoji
   # librdkafka's own build dependencies (compression, TLS, SASL)

@@ -4,7 +4,8 @@
 // timers), can fail a share of attempts to exercise the failure policies, and
 // can forward what it processed to a topic (same key and value, headers naming
 // the source) for outside verification, exactly once with --exactly-once. With --http it serves the dashboard,
-// /status, /metrics and the probes for its members.
+// /status, /metrics and the probes for its members. --report, --trace and
+// --max-messages make it the kstrand side of scripts/bench (bench/peers/README.md).
 #include <spdlog/spdlog.h>
 
 #include <random>
@@ -12,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/report.h"
 #include "kstrand/runtime.h"
 #include "kstrand/shutdown.h"
 #include "kstrand/status_server.h"
@@ -37,6 +39,9 @@ struct ConsumeOptions {
   std::string forward_to;
   bool exactly_once = false;
   std::string http;  // [HOST:]PORT of the status server; empty: none
+  uint64_t max_messages = 0;  // stop after this many processed; 0: until a signal
+  std::string trace;          // one line per processed message; empty: none
+  bool report = false;        // print the RESULT line at exit
   SettingsFlags settings;
 };
 
@@ -117,6 +122,19 @@ int RunConsume(ConsumeOptions& opts) {
   runtime::TimerQueue io;  // --work-mode async; outlives the runtimes (stopped first)
   const std::string forward_to = opts.forward_to;
 
+  // Measured only when asked: the counters are shared by every worker.
+  std::unique_ptr<ProcessingReport> report;
+  if (opts.report || opts.max_messages > 0 || !opts.trace.empty()) {
+    auto opened = ProcessingReport::Open(opts.trace);
+    if (!opened.ok()) return Fail(opened.status());
+    report = std::move(opened.value());
+  }
+  // Called as a message's processing succeeds.
+  auto processed = [r = report.get(), max = opts.max_messages](const Message& m) {
+    if (r == nullptr) return;
+    if (r->Record(m.partition().value(), m.timestamp()) == max) RequestShutdown();
+  };
+
   auto policy = TopicPolicy(opts);
   if (!policy.ok()) return Fail(policy.status());
   const auto delay = *work;
@@ -124,9 +142,10 @@ int RunConsume(ConsumeOptions& opts) {
   if (opts.work_mode == "async") {
     // Simulated I/O: a timer completes the message; no thread waits for it.
     policy->async_handler = [&, delay, fail_rate](const Message& m, Completion done) {
-      auto finish = [done, fail_rate, forward_to, &m = m] {
+      auto finish = [done, fail_rate, forward_to, processed, &m = m] {
         if (SimulatedFailure(fail_rate)) return done(kSimulatedFailure);
         if (!forward_to.empty()) m.Produce(Forwarded(m, forward_to));
+        processed(m);
         done(Status::Ok());
       };
       if (delay.count() > 0) io.After(delay, std::move(finish));
@@ -134,7 +153,7 @@ int RunConsume(ConsumeOptions& opts) {
     };
   } else {
     const bool spin = opts.work_mode == "cpu";
-    policy->handler = [delay, fail_rate, spin, forward_to](const Message& m) -> Status {
+    policy->handler = [delay, fail_rate, spin, forward_to, processed](const Message& m) -> Status {
       if (spin) {
         for (auto until = std::chrono::steady_clock::now() + delay; std::chrono::steady_clock::now() < until;) {
         }
@@ -144,6 +163,7 @@ int RunConsume(ConsumeOptions& opts) {
       if (SimulatedFailure(fail_rate)) return kSimulatedFailure;
       // Sent as the message completes: its offset is never committed before it.
       if (!forward_to.empty()) m.Produce(Forwarded(m, forward_to));
+      processed(m);
       return Status::Ok();
     };
   }
@@ -197,6 +217,7 @@ int RunConsume(ConsumeOptions& opts) {
     if (Status st = m->Wait(); !st.ok() && failure.ok()) failure = st;
   }
   spdlog::info("processed {} messages in total", total);
+  if (opts.report) std::printf("%s\n", report->ResultLine().c_str());
   return failure.ok() ? 0 : Fail(failure);
 }
 
@@ -234,6 +255,12 @@ void AddConsumeCommand(CLI::App& app, SetAction set_action) {
                 "With --forward-to: forward and commit the input offsets in one transaction per commit interval "
                 "(--delivery exactly-once; set --transactional-id per replica for fast recovery)");
   AddHttpFlag(*cmd, opts->http);
+  cmd->add_option("--max-messages", opts->max_messages,
+                  "Stop (drain, commit, leave) after processing this many messages; 0: run until a signal")
+      ->capture_default_str();
+  cmd->add_option("--trace", opts->trace, "Write a line '<partition> <unix-ms>' per processed message to this file");
+  cmd->add_flag("--report", opts->report,
+                "At exit, print the RESULT line (count, rate, latency percentiles, peak RSS) of bench/peers/README.md");
   opts->settings.Add(*cmd);
   cmd->callback([opts, set_action] { set_action([opts] { return RunConsume(*opts); }); });
 }
