@@ -66,10 +66,19 @@ func main() {
 		defer producer.Close()
 	}
 
-	// NewConsumerGroup connects (metadata), so an unreachable broker fails here.
-	group, err := sarama.NewConsumerGroup(f.Brokers, f.Group, config)
+	// With Metadata.Full off the client connects lazily and a consumer group
+	// on a wrong --brokers retries forever: fetch the topic's metadata first.
+	client, err := sarama.NewClient(f.Brokers, config)
+	if err == nil {
+		err = client.RefreshMetadata(f.Topic)
+	}
 	if err != nil {
 		peer.Fatal(name, "brokers %s: %v", strings.Join(f.Brokers, ","), err)
+	}
+	defer client.Close()
+	group, err := sarama.NewConsumerGroupFromClient(f.Group, client)
+	if err != nil {
+		peer.Fatal(name, "consumer group: %v", err)
 	}
 	go func() {
 		for err := range group.Errors() {

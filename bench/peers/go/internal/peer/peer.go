@@ -111,11 +111,17 @@ func Start(name string) *Run {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		<-sigs
+		first := time.Now()
 		r.stop()
-		// A second signal means the clean shutdown hangs: give up loudly.
-		<-sigs
-		fmt.Fprintf(os.Stderr, "%s: second signal, exiting without cleanup\n", name)
-		os.Exit(1)
+		// A later signal means the clean shutdown hangs: give up loudly.
+		// One within a second is a duplicate (timeout(1) signals both the
+		// child and its process group), not a second request.
+		for range sigs {
+			if time.Since(first) > time.Second {
+				fmt.Fprintf(os.Stderr, "%s: second signal, exiting without cleanup\n", name)
+				os.Exit(1)
+			}
+		}
 	}()
 	return r
 }
