@@ -31,7 +31,7 @@ public final class PcPeer {
     private final Args args;
     private final Stats stats;
     private final CountDownLatch reachedMax = new CountDownLatch(1);
-    private ParallelStreamProcessor<byte[], byte[]> pc;
+    private volatile ParallelStreamProcessor<byte[], byte[]> pc; // null until created
     private boolean finished; // guarded by this: RESULT is printed exactly once
 
     private PcPeer(Args args, Stats stats) {
@@ -49,8 +49,20 @@ public final class PcPeer {
             System.exit(2);
             return;
         }
+        PcPeer peer = new PcPeer(args, new Stats(args.trace));
+        // From here a signal is answered by the hook (so other exits must halt). halt, not
+        // exit: exit from a hook blocks forever, and halt(0) makes a signalled stop exit 0, not 143.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            peer.finish();
+            Runtime.getRuntime().halt(0);
+        }, "pc-peer-shutdown"));
         checkBroker(args.brokers);
-        new PcPeer(args, new Stats(args.trace)).run();
+        try {
+            peer.run();
+        } catch (Exception e) {
+            System.err.println(PEER + ": " + e);
+            Runtime.getRuntime().halt(1);
+        }
     }
 
     /** PC's own clients retry an unreachable broker forever; ask once, with a deadline. */
@@ -63,7 +75,7 @@ public final class PcPeer {
             admin.describeCluster().clusterId().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             System.err.println(PEER + ": cannot reach the broker at " + brokers + ": " + e);
-            System.exit(1);
+            Runtime.getRuntime().halt(1);
         }
     }
 
@@ -89,13 +101,6 @@ public final class PcPeer {
         }
         pc = ParallelStreamProcessor.createEosStreamProcessor(options.build());
         pc.subscribe(List.of(args.topic));
-
-        // From here a signal is answered by the hook. halt, not exit: exit from a hook
-        // blocks forever, and halt(0) makes a signalled stop exit 0 rather than 143.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            finish();
-            Runtime.getRuntime().halt(0);
-        }, "pc-peer-shutdown"));
 
         if (args.forwardTo == null) {
             pc.poll(ctx -> {
@@ -145,7 +150,7 @@ public final class PcPeer {
         if (finished) return;
         finished = true;
         try {
-            pc.close();
+            if (pc != null) pc.close();
         } catch (Exception e) {
             System.err.println(PEER + ": closing the parallel consumer: " + e);
         }
