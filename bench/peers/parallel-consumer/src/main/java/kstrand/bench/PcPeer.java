@@ -33,6 +33,7 @@ public final class PcPeer {
     private final CountDownLatch reachedMax = new CountDownLatch(1);
     private volatile ParallelStreamProcessor<byte[], byte[]> pc; // null until created
     private boolean finished; // guarded by this: RESULT is printed exactly once
+    private volatile boolean stopping; // finish has begun: PC closing is no failure
 
     private PcPeer(Args args, Stats stats) {
         this.args = args;
@@ -120,7 +121,7 @@ public final class PcPeer {
 
         // Close from this thread, never from a worker: close waits for the workers.
         while (!reachedMax.await(500, TimeUnit.MILLISECONDS)) {
-            if (pc.isClosedOrFailed()) {
+            if (pc.isClosedOrFailed() && !stopping) {
                 System.err.println(PEER + ": the parallel consumer failed (its error is logged above)");
                 Runtime.getRuntime().halt(1);
             }
@@ -149,6 +150,7 @@ public final class PcPeer {
     private synchronized void finish() {
         if (finished) return;
         finished = true;
+        stopping = true;
         try {
             if (pc != null) pc.close();
         } catch (Exception e) {
