@@ -60,7 +60,11 @@ TEST_P(ExactlyOnceTest, EveryInputIsForwardedOnceAcrossAJoinAndALeave) {
   auto a_stats = a->Stats();
   StopWithin(*b);
   EXPECT_GT(a_stats.commits, 0u);
-  EXPECT_EQ(a_stats.commit_errors, 0u);
+  // Under the classic protocol a periodic commit can race the join's second
+  // round and meet ILLEGAL_GENERATION; the runtime aborts that transaction and
+  // rewinds (what the output checks below prove). At most one per rebalance a
+  // went through (the join's two rounds).
+  EXPECT_LE(a_stats.commit_errors, 2u);
 
   auto records = ReadTopic(bootstrap(), out, kPartitions, kTotal + 1, 4s);  // one more: none may come
   EXPECT_EQ(records.size(), kTotal) << "every input forwarded exactly once";
