@@ -5,6 +5,7 @@
 # Usage: scripts/kafka.sh start DIR   start a broker with its data, logs and pid in DIR;
 #                                      prints `bootstrap HOST:PORT` and writes DIR/bootstrap
 #        scripts/kafka.sh stop DIR    stop it (SIGTERM, SIGKILL after 30 s); no-op if not running
+#        scripts/kafka.sh restart DIR stop it and start it again with the same ports and data
 #
 # The jars come from Maven Central through scripts/kafka/pom.xml into
 # .deps/kafka-<version>/libs, once: a stamp holding the pom's sha256 skips the copy.
@@ -121,7 +122,17 @@ EOF
     -c "$dir/server.properties" --ignore-formatted >"$dir/logs/format.log" 2>&1 \
     || { cat "$dir/logs/format.log" >&2; die "formatting the broker's storage failed"; }
 
-  echo "kafka.sh: starting Kafka $kafka_version on 127.0.0.1:$port (controller $cport), logs in $dir/logs"
+  launch "$dir"
+  echo "$bootstrap" >"$dir/bootstrap"
+  echo "bootstrap $bootstrap"
+}
+
+# Runs the broker configured in DIR/server.properties and waits until it answers.
+launch() {
+  local dir="$1" port
+  port=$(sed -n 's|^advertised.listeners=PLAINTEXT://127.0.0.1:\([0-9]*\).*|\1|p' "$dir/server.properties")
+  [ -n "$port" ] || die "$dir/server.properties names no PLAINTEXT listener"
+  echo "kafka.sh: starting Kafka $kafka_version on 127.0.0.1:$port, logs in $dir/logs"
   # setsid: the broker outlives this script and is not hit by the caller's Ctrl-C;
   # `stop` ends it by its pid.
   KAFKA_LOGS="$dir/logs" setsid java -Xmx512m -Xms256m -XX:+UseG1GC -Djava.awt.headless=true \
@@ -129,7 +140,8 @@ EOF
     -cp "$libs/*" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 </dev/null &
   echo $! >"$dir/kafka.pid"
 
-  local bootstrap="127.0.0.1:$port" waited=0
+  local waited=0
+  bootstrap="127.0.0.1:$port"  # global: the callers print it
   until port_open "$port" && metadata_answers "$bootstrap"; do
     if ! running_pid "$dir" >/dev/null; then
       tail -n 40 "$dir/logs/stdout.log" "$dir/logs/server.log" >&2 2>/dev/null || true
@@ -143,7 +155,16 @@ EOF
     sleep 1
     waited=$((waited + 1))
   done
-  echo "$bootstrap" >"$dir/bootstrap"
+}
+
+# Stops the broker of DIR and starts it again on the same ports with the same
+# data, as an operator's rolling restart would (the chaos harness's broker fault).
+restart() {
+  local dir="$1"
+  [ -f "$dir/server.properties" ] || die "no broker was started from $dir"
+  dir="$(cd "$dir" && pwd)"
+  stop "$dir"
+  launch "$dir"
   echo "bootstrap $bootstrap"
 }
 
@@ -172,5 +193,6 @@ stop() {
 case "${1:-}" in
   start) [ $# -eq 2 ] || die "usage: $0 start DIR"; start "$2" ;;
   stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop "$2" ;;
-  *) die "usage: $0 start|stop DIR" ;;
+  restart) [ $# -eq 2 ] || die "usage: $0 restart DIR"; restart "$2" ;;
+  *) die "usage: $0 start|stop|restart DIR" ;;
 esac

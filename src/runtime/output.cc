@@ -11,6 +11,7 @@ namespace kstrand::runtime {
 namespace {
 using Clock = std::chrono::steady_clock;
 const Status kClosed(Errc::kShuttingDown, "the runtime's producer is closed");
+constexpr std::chrono::milliseconds kInitTransactionsAtLeast(60000);
 }  // namespace
 
 Result<std::unique_ptr<Output>> Output::Create(kafka::Properties props, const std::string& transactional_id,
@@ -22,8 +23,23 @@ Result<std::unique_ptr<Output>> Output::Create(kafka::Properties props, const st
   auto producer = kafka::Producer::Create(tx);
   if (!producer.ok()) return producer.status();
   rd_kafka_t* rk = (*producer)->handle();
-  if (rd_kafka_error_t* e = rd_kafka_init_transactions(rk, timeout_ms)) {
-    return kafka::KafkaStatus(e, "exactly-once: registering transactional.id " + transactional_id);
+  // The broker answered already; registering can still meet a transaction
+  // coordinator that is loading or moving (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
+  // a fresh cluster creating __transaction_state, a broker restarting). Like
+  // Java's initTransactions (max.block.ms 60 s), retriable errors are retried
+  // for at least a minute rather than failing the start.
+  const auto deadline = Clock::now() + std::max(std::chrono::milliseconds(timeout_ms), kInitTransactionsAtLeast);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    rd_kafka_error_t* e = rd_kafka_init_transactions(rk, static_cast<int>(std::max<int64_t>(left, 1)));
+    if (!e) break;
+    if (!rd_kafka_error_is_retriable(e) || Clock::now() >= deadline) {
+      return kafka::KafkaStatus(e, "exactly-once: registering transactional.id " + transactional_id);
+    }
+    spdlog::warn("exactly-once: registering transactional.id {}: {}; retrying", transactional_id,
+                 rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk)) {
     return kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
