@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command: set up, build, and run every test tier that
 # needs no external Kafka (unit, mock, the multi-process, install and headless-browser tests),
-# then the kafka tier against a Kafka 4.1 broker this script starts (scripts/kafka.sh),
+# then the chaos harness on the embedded broker,
+# then the kafka tier and the chaos harness's exactly-once run against a Kafka 4.1 broker this script starts (scripts/kafka.sh),
 # then the unit and mock tiers again under ASan+UBSan and under TSan.
 # Set KSTRAND_SKIP_SANITIZERS=1 for a quick local run.
 set -euo pipefail
@@ -15,13 +16,19 @@ echo "== tests: unit, mock, multiprocess, install, browser"
 # Anchored: an unanchored regex would also match labels that merely contain one of these.
 ctest --test-dir build-test -L '^(unit|mock|multiprocess|install|browser)$' --output-on-failure --no-tests=error
 
+echo "== tests: chaos (embedded broker; tests/chaos, docs/reliability.md)"
+ctest --test-dir build-test -L '^chaos$' -LE '^kafka$' --output-on-failure --no-tests=error
+
 echo "== tests: kafka (a real broker)"
 kafka_run="$root/build-test/kafka-run"
 trap 'scripts/kafka.sh stop "$kafka_run"' EXIT
 scripts/kafka.sh stop "$kafka_run"  # one left running by an interrupted earlier run
 scripts/kafka.sh start "$kafka_run"
-KSTRAND_KAFKA_BOOTSTRAP="$(cat "$kafka_run/bootstrap")" \
-  ctest --test-dir build-test -L '^kafka$' --output-on-failure --no-tests=error
+export KSTRAND_KAFKA_BOOTSTRAP="$(cat "$kafka_run/bootstrap")"
+ctest --test-dir build-test -L '^kafka$' -LE '^chaos$' --output-on-failure --no-tests=error
+echo "== tests: chaos (the real broker)"
+# Last: the harness restarts, stops and continues the broker (KSTRAND_KAFKA_DIR).
+KSTRAND_KAFKA_DIR="$kafka_run" ctest --test-dir build-test -L '^kafka$' -L '^chaos$' --output-on-failure --no-tests=error
 scripts/kafka.sh stop "$kafka_run"
 trap - EXIT
 
