@@ -30,7 +30,16 @@ Result<std::unique_ptr<Producer>> Producer::Create(const Properties& props) {
 }
 
 Producer::~Producer() {
-  if (rk_) rd_kafka_flush(rk_.get(), 10000);
+  if (rk_ && rd_kafka_flush(rk_.get(), 10000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    // Still undelivered (say the broker is down): rd_kafka_destroy would free
+    // these records without a delivery report, leaking their callbacks and
+    // what those hold -- a consumed message, whose toppar keeps the consumer's
+    // broker thread, and so its rd_kafka_destroy, from ever finishing. Fail
+    // them now instead (__PURGE_QUEUE / __PURGE_INFLIGHT) and serve the reports
+    // while the poller still runs, so each callback runs once.
+    rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_flush(rk_.get(), 5000);
+  }
   stop_ = true;
   if (poller_.joinable()) poller_.join();
 }

@@ -31,7 +31,7 @@ class Producer {
   };
 
   static Result<std::unique_ptr<Producer>> Create(const Properties& props);
-  ~Producer();  // flushes up to 10 s, then stops
+  ~Producer();  // flushes up to 10 s, fails what is left (delivery reports served), then stops
 
   // Enqueues one record; waits while librdkafka's queue is full. A null key is
   // std::nullopt. partition < 0 uses the default (murmur2, as Java) partitioner.

@@ -253,6 +253,9 @@ void Output::Close() {
     AbortLocked(Status(Errc::kShuttingDown, "closing"));
   } else if (Status st = producer_->Flush(10000); !st.ok()) {
     spdlog::warn("producer: {}", st.ToString());
+    // Fail what is still undelivered now, so the destructor's flush only
+    // serves their reports instead of waiting another 10 s for a dead broker.
+    rd_kafka_purge(producer_->handle(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   }
   // Destroyed here, not by a delivery callback's last reference to a lane.
   producer_.reset();
