@@ -10,19 +10,12 @@
 # Usage: bounded_memory_test.sh KSTRAND_BIN
 set -euo pipefail
 kstrand="$1"
-work=$(mktemp -d)
-export XDG_RUNTIME_DIR="$work"   # private broker state file
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+. "$(dirname "$0")/../multiprocess/lib.sh"
 partitions=12
 count=1000000
 run_seconds=10
 
-"$kstrand" broker --topic "in:$partitions" >"$work/broker.out" 2>"$work/broker.err" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
-echo "broker at $(head -n 1 "$work/broker.out")"
+start_broker "$kstrand" "in:$partitions"
 start=$SECONDS
 "$kstrand" produce -t in --count "$count" --keys 10000 --size 100 >"$work/produce.out" 2>&1 ||
   { cat "$work/produce.out"; exit 1; }

@@ -8,17 +8,10 @@
 # Usage: hung_handler_shutdown_test.sh KSTRAND_BIN
 set -euo pipefail
 kstrand="$1"
-work=$(mktemp -d)
-export XDG_RUNTIME_DIR="$work"   # private broker state file
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+. "$(dirname "$0")/../multiprocess/lib.sh"
 partitions=2
 
-"$kstrand" broker --topic "in:$partitions" >"$work/broker.out" 2>"$work/broker.err" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
-echo "broker at $(head -n 1 "$work/broker.out")"
+start_broker "$kstrand" "in:$partitions"
 "$kstrand" produce -t in --count 100 --keys 10 >/dev/null 2>&1
 
 "$kstrand" consume -t in -G hung --work 1h --shutdown-timeout 2s --commit-interval 200ms >"$work/consume.log" 2>&1 &
