@@ -9,7 +9,7 @@ cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm
 trap cleanup EXIT
 
 start_broker() {
-  local kstrand="$1" topics=()
+  local kstrand="$1" t topics=()
   shift
   for t in "$@"; do topics+=(--topic "$t"); done
   "$kstrand" broker "${topics[@]}" >"$work/broker.out" 2>"$work/broker.err" &
