@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command: set up, build, and run every test tier that
 # needs no external Kafka (unit, mock, the multi-process, install and headless-browser tests),
-# then the chaos harness on the embedded broker,
+# then the resource tests, then the chaos harness on the embedded broker,
 # then the kafka tier and the chaos harness's exactly-once run against a Kafka 4.1 broker this script starts (scripts/kafka.sh),
 # then the unit and mock tiers again under ASan+UBSan and under TSan.
 # Set KSTRAND_SKIP_SANITIZERS=1 for a quick local run.
@@ -15,6 +15,10 @@ scripts/build.sh build-test -DKSTRAND_BUILD_BENCH=ON
 echo "== tests: unit, mock, multiprocess, install, browser"
 # Anchored: an unanchored regex would also match labels that merely contain one of these.
 ctest --test-dir build-test -L '^(unit|mock|multiprocess|install|browser)$' --output-on-failure --no-tests=error
+echo "== tests: resources (bounded memory, fds and threads across rebalances, hung-handler shutdown)"
+# Alone, after the first pass: its memory figures and shutdown deadline mean
+# most on a machine that runs nothing else.
+ctest --test-dir build-test -L '^resources$' --output-on-failure --no-tests=error
 
 echo "== tests: chaos (embedded broker; tests/chaos, docs/reliability.md)"
 ctest --test-dir build-test -L '^chaos$' -LE '^kafka$' --output-on-failure --no-tests=error

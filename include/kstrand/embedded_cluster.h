@@ -41,6 +41,11 @@ class EmbeddedCluster {
   // one per request, in order.
   Status PushRequestErrors(int16_t api_key, const std::vector<int32_t>& errors);
 
+  // KIP-848: the heartbeat interval the broker gives members (the mock's
+  // default is 3 s), so how soon a member sees the group change; shorter
+  // speeds up tests that churn the group.
+  void SetGroupHeartbeatInterval(std::chrono::milliseconds interval);
+
   // Consumer properties that suit the mock, for a group protocol: "consumer"
   // (KIP-848, the default) or "classic". The mock's classic protocol is unsafe
   // with more than one member: a follower whose SyncGroup arrives after the

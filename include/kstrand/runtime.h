@@ -3,7 +3,9 @@
 //
 // Lifecycle: Create() validates the config; Start() connects, subscribes and
 // starts the poll thread; Stop() drains (within shutdown.timeout.ms), commits,
-// leaves the group and returns; Wait() blocks until the runtime has stopped.
+// leaves the group, joins its threads and returns; Wait() blocks until the
+// runtime has stopped: committed and left the group. A handler that never
+// returns holds Stop() (a thread cannot be taken from it), not Wait().
 //
 // Thread safety: every method may be called from any thread. Handlers run on the
 // worker pool; on_rebalance runs on the poll thread. The Runtime must outlive

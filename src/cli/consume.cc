@@ -8,6 +8,8 @@
 // --max-messages make it the kstrand side of scripts/bench (bench/peers/README.md).
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -205,9 +207,27 @@ int RunConsume(ConsumeOptions& opts) {
   }
   spdlog::info("shutting down: draining in-flight work, committing, leaving the group");
   std::vector<std::thread> stoppers;
-  for (auto& m : members) stoppers.emplace_back([&m] { m->Stop(); });
-  for (auto& t : stoppers) t.join();
-  io.Stop();  // timers still pending complete into stopped runtimes: dropped, uncommitted
+  std::atomic<size_t> stopped{0};
+  for (auto& m : members) stoppers.emplace_back([&m, &stopped] { m->Stop(); stopped++; });
+  // Stop() returns only once every handler call has returned, and a thread
+  // cannot be taken from a handler that never does. Wait() returns earlier, once
+  // the runtime drained (within shutdown.timeout), committed what completed
+  // (records a message produced are delivered before its offset commits) and
+  // left the group. After that, Stop() only announces the departure and closes
+  // its threads: still busy after kCloseGrace, it waits on a hung handler, and
+  // the process exits 1 without it. That message is not committed: the
+  // partition's next owner reads it again.
+  constexpr auto kCloseGrace = std::chrono::seconds(2);
+  for (auto& m : members) (void)m->Wait();
+  for (auto until = std::chrono::steady_clock::now() + kCloseGrace;
+       stopped < members.size() && std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const bool hung = stopped < members.size();
+  if (!hung) {
+    for (auto& t : stoppers) t.join();
+    io.Stop();  // timers still pending complete into stopped runtimes: dropped, uncommitted
+  }
   uint64_t total = 0;
   for (auto& m : members) {
     auto s = m->Stats();
@@ -218,6 +238,14 @@ int RunConsume(ConsumeOptions& opts) {
   }
   spdlog::info("processed {} messages in total", total);
   if (opts.report) std::printf("%s\n", report->ResultLine().c_str());
+  if (hung) {
+    spdlog::error("a handler was still running {} after the group was left (shutdown timeout {}); "
+                  "exiting without it, its message uncommitted",
+                  FormatDuration(kCloseGrace), FormatDuration(base.shutdown_timeout));
+    std::fflush(stdout);
+    spdlog::shutdown();
+    std::_Exit(1);  // no destructors: they would join the hung thread
+  }
   return failure.ok() ? 0 : Fail(failure);
 }
 

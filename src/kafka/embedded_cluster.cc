@@ -85,6 +85,11 @@ Status EmbeddedCluster::SetBrokerRtt(int32_t broker, std::chrono::milliseconds r
                             "set broker " + std::to_string(broker) + " latency");
 }
 
+void EmbeddedCluster::SetGroupHeartbeatInterval(std::chrono::milliseconds interval) {
+  std::lock_guard lock(impl_->mu);
+  rd_kafka_mock_set_group_consumer_heartbeat_interval_ms(impl_->cluster, static_cast<int>(interval.count()));
+}
+
 Status EmbeddedCluster::PushRequestErrors(int16_t api_key, const std::vector<int32_t>& errors) {
   std::vector<rd_kafka_resp_err_t> codes;
   codes.reserve(errors.size());

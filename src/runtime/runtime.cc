@@ -840,7 +840,9 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
     auto deadline = Clock::now() + config.revoke_timeout;
     for (const auto& lane : going) lane->WaitIdle(deadline);
   } else {
-    Drain(going, config.revoke_timeout);
+    // Leaving the group revokes what Shutdown() already drained for up to
+    // shutdown.timeout: a handler still busy then is not waited for again.
+    Drain(going, closing ? std::chrono::milliseconds(0) : config.revoke_timeout);
     // Whatever finishes after this commit must not send records.
     for (const auto& lane : going) lane->Retire();
     // After released_in_close this member has left the group: nothing can commit.

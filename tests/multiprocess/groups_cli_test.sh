@@ -6,17 +6,10 @@
 # Usage: groups_cli_test.sh KSTRAND_BIN CHECK_GROUP_JSON_BIN
 set -euo pipefail
 kstrand="$1" check="$2"
-work=$(mktemp -d)
-export XDG_RUNTIME_DIR="$work"   # private broker state file
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 count=600
 
-"$kstrand" broker --topic in:4 >"$work/broker.out" 2>"$work/broker.err" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
-echo "broker at $(head -n 1 "$work/broker.out")"
+start_broker "$kstrand" in:4
 "$kstrand" produce -t in --count "$count" --keys 20 >/dev/null 2>&1
 
 "$kstrand" consume -t in -G lagcheck --commit-interval 200ms >"$work/consume.log" 2>&1 &

@@ -5,18 +5,10 @@
 # Usage: sigterm_handover_test.sh KSTRAND_BIN VERIFY_BIN
 set -euo pipefail
 kstrand="$1" verify="$2"
-work=$(mktemp -d)
-export XDG_RUNTIME_DIR="$work"   # private broker state file
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 count=6000
 
-"$kstrand" broker --topic in:6 --topic out:6 >"$work/broker.out" 2>"$work/broker.err" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
-brokers=$(head -n 1 "$work/broker.out")
-echo "broker at $brokers"
+start_broker "$kstrand" in:6 out:6
 
 "$kstrand" produce -t in --count "$count" --keys 60 >"$work/produce.out" 2>&1
 cat "$work/produce.out"
