@@ -100,7 +100,9 @@ class Replica:
         log = open(self.log_path, "a")
         log.write(f"--- start {self.starts + 1}\n")
         log.flush()
-        self.proc = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT)
+        # cwd: a crash's core file (where the system keeps them) lands beside the log.
+        self.proc = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
+                                     cwd=os.path.dirname(self.log_path))
         log.close()
         self.starts += 1
 
@@ -443,6 +445,8 @@ def main():
     p.add_argument("--summary", help="write the figures as JSON here")
     p.add_argument("--work-dir", help="keep logs here (default: a temporary dir, removed on success)")
     args = p.parse_args()
+    # Absolute: the replicas run in the work dir.
+    args.kstrand, args.verify = os.path.abspath(args.kstrand), os.path.abspath(args.verify)
     if args.duration <= 0 or args.rate <= 0:
         p.error("--duration and --rate must be positive")
     chaos = Chaos(args)
