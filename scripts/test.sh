@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command: set up, build, and run every test tier that
 # needs no external Kafka (unit, mock, the multi-process, install and headless-browser tests),
+# then each libFuzzer target for a bounded time (scripts/fuzz.sh; KSTRAND_FUZZ_SECONDS, default 20),
 # then the kafka tier against a Kafka 4.1 broker this script starts (scripts/kafka.sh),
 # then the unit and mock tiers again under ASan+UBSan and under TSan.
 # Set KSTRAND_SKIP_SANITIZERS=1 for a quick local run.
@@ -14,6 +15,10 @@ scripts/build.sh build-test -DKSTRAND_BUILD_BENCH=ON
 echo "== tests: unit, mock, multiprocess, install, browser"
 # Anchored: an unanchored regex would also match labels that merely contain one of these.
 ctest --test-dir build-test -L '^(unit|mock|multiprocess|install|browser)$' --output-on-failure --no-tests=error
+
+fuzz_seconds="${KSTRAND_FUZZ_SECONDS:-20}"
+echo "== fuzz (libFuzzer, ${fuzz_seconds} s per target)"
+scripts/fuzz.sh "$fuzz_seconds"
 
 echo "== tests: kafka (a real broker)"
 kafka_run="$root/build-test/kafka-run"

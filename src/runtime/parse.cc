@@ -48,4 +48,16 @@ std::string FormatDuration(std::chrono::milliseconds d) {
   return std::to_string(ms) + "ms";
 }
 
+Result<std::map<std::string, std::string>> ParseProperties(std::span<const std::string> pairs) {
+  std::map<std::string, std::string> out;
+  for (const auto& kv : pairs) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status(Errc::kInvalidArgument, "-X " + kv + ": expected key=value");
+    }
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
 }  // namespace kstrand

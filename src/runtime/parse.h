@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -16,5 +18,8 @@ Result<size_t> ParseCount(std::string_view text, size_t min, size_t max);
 // "250ms", "2s", "1m", "1h", or a bare number of milliseconds.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 std::string FormatDuration(std::chrono::milliseconds d);
+// librdkafka properties given as "key=value" (the CLI's -X): split at the first
+// '=', so a value may contain '='; a key given twice keeps its last value.
+Result<std::map<std::string, std::string>> ParseProperties(std::span<const std::string> pairs);
 
 }  // namespace kstrand
