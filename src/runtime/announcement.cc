@@ -1,6 +1,9 @@
 #include "runtime/announcement.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
+
+#include "runtime/parse.h"
 
 namespace kstrand::runtime {
 namespace {
@@ -12,6 +15,8 @@ using std::chrono::system_clock;
 // A record is live while its member would have refreshed it within three
 // intervals, plus this much for clock skew between machines.
 constexpr milliseconds kClockSkew{2000};
+// The latest time system_clock can hold, in ms since the epoch (the year 2262).
+constexpr int64_t kMaxTimeMs = std::chrono::duration_cast<milliseconds>(system_clock::duration::max()).count();
 
 int64_t ToMillis(system_clock::time_point t) {
   return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
@@ -54,13 +59,20 @@ Result<Announcement> DecodeAnnouncement(std::string_view text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Status(Errc::kInvalidArgument, "announcement: not a JSON object");
   std::string missing;
-  // Reads field `name` of `from` as T, remembering the first one that is absent or mistyped.
+  // Reads field `name` of `from` as T, remembering the first one that is absent,
+  // mistyped, or an integer T cannot hold (a wrapped partition would claim another one).
   auto get = [&]<typename T>(const json& from, const char* name, T& out) {
     auto it = from.find(name);
-    bool ok = it != from.end() &&
-              (std::is_same_v<T, std::string> ? it->is_string()
-               : std::is_same_v<T, bool>      ? it->is_boolean()
-                                              : it->is_number_integer());
+    bool ok = false;
+    if (it == from.end()) {
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      ok = it->is_string();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      ok = it->is_boolean();
+    } else {
+      ok = it->is_number_unsigned() ? std::in_range<T>(it->template get<uint64_t>())
+                                    : it->is_number_integer() && std::in_range<T>(it->template get<int64_t>());
+    }
     if (ok) {
       out = it->template get<T>();
     } else if (missing.empty()) {
@@ -89,7 +101,7 @@ Result<Announcement> DecodeAnnouncement(std::string_view text) {
         break;
       }
       AnnouncedPartition p;
-      int64_t partition = -1;
+      int32_t partition = -1;
       get(e, "topic", p.partition.topic);
       get(e, "partition", partition);
       get(e, "committed", p.committed);
@@ -98,13 +110,24 @@ Result<Announcement> DecodeAnnouncement(std::string_view text) {
       get(e, "processed", p.processed);
       get(e, "in_flight", p.in_flight);
       get(e, "paused", p.paused);
-      p.partition.partition = Partition(static_cast<int32_t>(partition));
+      p.partition.partition = Partition(partition);
       a.partitions.push_back(std::move(p));
     }
   }
-  if (!missing.empty()) return Status(Errc::kInvalidArgument, "announcement: field '" + missing + "' missing or mistyped");
+  if (!missing.empty()) {
+    return Status(Errc::kInvalidArgument, "announcement: field '" + missing + "' missing, mistyped or out of range");
+  }
   if (version != 1) return Status(Errc::kInvalidArgument, "announcement: unknown version " + std::to_string(version));
-  if (interval_ms <= 0) return Status(Errc::kInvalidArgument, "announcement: interval_ms must be positive");
+  // Bounds that keep IsLive's arithmetic (in the clock's nanoseconds) from
+  // overflowing: an interval is a duration setting, and times fit the clock.
+  if (interval_ms <= 0 || interval_ms > kMaxDuration.count()) {
+    return Status(Errc::kInvalidArgument, "announcement: interval_ms must be 1 to " +
+                                              std::to_string(kMaxDuration.count()));
+  }
+  if (started_ms < 0 || started_ms > kMaxTimeMs || updated_ms < 0 || updated_ms > kMaxTimeMs) {
+    return Status(Errc::kInvalidArgument, "announcement: started_ms and updated_ms must be 0 to " +
+                                              std::to_string(kMaxTimeMs));
+  }
   a.interval = milliseconds(interval_ms);
   a.started = FromMillis(started_ms);
   a.updated = FromMillis(updated_ms);

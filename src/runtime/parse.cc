@@ -32,10 +32,7 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
     return Status(Errc::kInvalidArgument,
                   "expected a duration such as 250ms, 2s or 1m, got '" + std::string(text) + "'");
   }
-  // A bound far above any sensible timeout, so deadline arithmetic on
-  // steady_clock (nanoseconds) can never overflow.
-  constexpr int64_t kMaxMs = 30LL * 24 * 3'600'000;
-  if (n * scale > kMaxMs) {
+  if (n * scale > kMaxDuration.count()) {
     return Status(Errc::kInvalidArgument, "duration '" + std::string(text) + "' is longer than 30 days");
   }
   return std::chrono::milliseconds(n * scale);

@@ -110,6 +110,11 @@ def routing():
            .string(announcement("b-1", "http://b:80", [("t", 1), ("t", 2), ("other", 0)])))
     yield Input().bool(True).string(announcement("c-1", "", [("t", 3)]))
     yield Input().bool(True).string(announcement("d-1", "http://d:80", [], v=2))
+    # Numbers that once decoded wrapped (a claim on partition 3) or overflowed
+    # the liveness check: each must now be rejected, and stay so.
+    yield Input().bool(True).string(announcement("e-1", "http://e:80", [("t", (1 << 32) + 3)]))
+    yield Input().bool(True).string(announcement("f-1", "http://f:80", [("t", 1)], updated_ms=10**16))
+    yield Input().bool(True).string(announcement("g-1", "http://g:80", [("t", 1)], interval_ms=1 << 62))
     # Structured: members claiming overlapping partitions.
     i = Input().bool(False).int(3, 0, 8)
     for member, endpoint, claims in ((0, True, [0, 1]), (1, True, [1, 2]), (2, False, [3])):
