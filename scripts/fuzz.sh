@@ -21,12 +21,14 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 failed=()
 for t in "${targets[@]}"; do
-  # New inputs go to a copy in the build dir; the repo's corpus is only read.
+  # New inputs go to a corpus in the build dir, kept across runs so a later run
+  # goes on from there; the repo's seeds are only read.
   work="$dir/fuzz-run/$t"
-  rm -rf "$work" && mkdir -p "$work/corpus" "$work/crashes"
+  rm -rf "$work/crashes" && mkdir -p "$work/corpus" "$work/crashes"
   log="$work/log"
   status=0
-  "$dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/crashes/" \
+  # -timeout: an input that runs 10 s is a hang, a finding like a crash.
+  "$dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 -artifact_prefix="$work/crashes/" \
     "$work/corpus" "$root/tests/fuzz/corpus/$t" >"$log" 2>&1 || status=$?
   execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
   rate=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log")
@@ -37,7 +39,7 @@ for t in "${targets[@]}"; do
     grep -E 'ERROR|runtime error|invariant violated|SUMMARY' "$log" | head -n 5 | sed 's/^/  /'
     failed+=("$t")
   else
-    echo "fuzz $t: ${execs:-?} runs in ${seconds}s (${rate:-?}/s), ${cov:-?}, corpus $(ls "$work/corpus" | wc -l) new inputs"
+    echo "fuzz $t: ${execs:-?} runs in ${seconds}s (${rate:-?}/s), ${cov:-?}, $(ls "$work/corpus" | wc -l) inputs found so far"
   fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
