@@ -24,6 +24,8 @@ packages=(
   wrk python3 gnuplot-nox
   # browser tests: headless Chromium, and an emoji font for the leaderboard's icons
   chromium fonts-noto-color-emoji
+  # the fuzz tier (scripts/fuzz.sh): clang and libFuzzer's runtime, which clang-14 only recommends
+  clang-14 libclang-rt-14-dev
   # librdkafka's own build dependencies (compression, TLS, SASL)
   libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev
 )

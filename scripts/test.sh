@@ -2,6 +2,7 @@
 # The README's second command: set up, build, and run every test tier that
 # needs no external Kafka (unit, mock, the multi-process, install and headless-browser tests),
 # then the resource tests, then the chaos harness on the embedded broker,
+# then each libFuzzer target for a bounded time (scripts/fuzz.sh; KSTRAND_FUZZ_SECONDS, default 20),
 # then the kafka tier and the chaos harness's exactly-once run against a Kafka 4.1 broker this script starts (scripts/kafka.sh),
 # then the unit and mock tiers again under ASan+UBSan and under TSan.
 # Set KSTRAND_SKIP_SANITIZERS=1 for a quick local run.
@@ -22,6 +23,10 @@ ctest --test-dir build-test -L '^resources$' --output-on-failure --no-tests=erro
 
 echo "== tests: chaos (embedded broker; tests/chaos, docs/reliability.md)"
 ctest --test-dir build-test -L '^chaos$' -LE '^kafka$' --output-on-failure --no-tests=error
+
+fuzz_seconds="${KSTRAND_FUZZ_SECONDS:-20}"
+echo "== fuzz (libFuzzer, ${fuzz_seconds} s per target)"
+scripts/fuzz.sh "$fuzz_seconds"
 
 echo "== tests: kafka (a real broker)"
 kafka_run="$root/build-test/kafka-run"

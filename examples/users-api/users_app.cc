@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
-#include <charconv>
 #include <random>
 #include <thread>
 
@@ -13,27 +12,15 @@
 #include "kafka/producer.h"
 #include "kstrand/routing.h"
 #include "kstrand/runtime.h"
+#include "users-api/requests.h"
 
 namespace kstrand::users {
 namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxField = 200;
-constexpr size_t kMaxIdLength = 64;
-constexpr int kDefaultPage = 100;
-constexpr int kMaxPage = 1000;
 constexpr const char* kRetryAfterSeconds = "1";
 constexpr const char* kOffsetHeader = "Kstrand-Offset";  // "<partition>:<offset>" of a write
-
-struct Reply {
-  int status = 200;
-  std::string body;  // JSON
-  std::string retry_after;
-  std::map<std::string, std::string> headers;
-};
-
-Reply Error(int status, const std::string& message) { return {status, json{{"error", message}}.dump(), "", {}}; }
 
 Reply Unavailable(const std::string& why) {
   Reply r = Error(503, why);
@@ -41,42 +28,9 @@ Reply Unavailable(const std::string& why) {
   return r;
 }
 
-bool ValidId(std::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
-}
-
 std::string NewId() {
   thread_local std::mt19937_64 random{std::random_device{}()};
   return fmt::format("{:016x}", random());
-}
-
-// Parses a user body: an object with exactly "name" (non-empty) and "email"
-// (with an '@'), strings of at most kMaxField bytes; "id", if given, must be
-// `id`. Returns the stored form or the 400 message.
-Result<json> ParseUser(const std::string& body, const std::string& id) {
-  auto j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) return Status(Errc::kInvalidArgument, "body is not valid JSON");
-  if (!j.is_object()) return Status(Errc::kInvalidArgument, "body must be a JSON object");
-  for (const auto& [field, value] : j.items()) {
-    if (field != "name" && field != "email" && field != "id") {
-      return Status(Errc::kInvalidArgument, "unknown field '" + field + "' (expected name, email)");
-    }
-  }
-  if (j.contains("id") && j["id"] != id) return Status(Errc::kInvalidArgument, "id in the body differs from the path");
-  for (const char* field : {"name", "email"}) {
-    if (!j.contains(field)) return Status(Errc::kInvalidArgument, std::string("missing field '") + field + "'");
-    if (!j[field].is_string()) return Status(Errc::kInvalidArgument, std::string("'") + field + "' must be a string");
-    const auto& s = j[field].get_ref<const std::string&>();
-    if (s.empty() || s.size() > kMaxField) {
-      return Status(Errc::kInvalidArgument,
-                    std::string("'") + field + "' must be 1 to " + std::to_string(kMaxField) + " bytes");
-    }
-  }
-  if (j["email"].get_ref<const std::string&>().find('@') == std::string::npos) {
-    return Status(Errc::kInvalidArgument, "'email' must contain '@'");
-  }
-  return json{{"id", id}, {"name", j["name"]}, {"email", j["email"]}};
 }
 
 }  // namespace
@@ -107,7 +61,7 @@ class UsersApp::Impl {
   // Produces the user's new record (a tombstone for nullopt) and waits for this
   // instance's table to apply it.
   Reply Write(Partition p, const std::string& id, const std::optional<json>& user, int ok_status);
-  Reply List(const httplib::Request& req);
+  Reply List(const Request& r);
   Reply Owners();
 };
 
@@ -184,51 +138,36 @@ void UsersApp::Impl::Stop() {
 }
 
 void UsersApp::Impl::Serve(const httplib::Request& req, httplib::Response& res, const std::string& path_id) {
-  Reply reply;
   const bool collection = req.matches.size() < 2;
-  if (collection) {
-    if (req.method == "GET") {
-      reply = List(req);
-    } else if (req.method == "POST") {
-      std::string id = NewId();
-      auto user = ParseUser(req.body, id);
-      if (!user.ok()) {
-        reply = Error(400, user.status().detail());
-      } else {
-        reply = Route(req, id, [&](Partition p) { return Write(p, id, user.value(), 201); });
-      }
-    } else {
-      reply = Error(405, "use GET or POST on /users");
-      reply.headers["Allow"] = "GET, POST";
-    }
-  } else if (!ValidId(path_id)) {
-    reply = Error(400, "bad id: 1 to 64 characters of [A-Za-z0-9_-]");
-  } else if (req.method == "GET") {
-    reply = Route(req, path_id, [&](Partition p) { return Read(p, path_id); });
-  } else if (req.method == "PUT" || (req.method == "POST" && req.has_header(std::string(Router::kForwardedHeader)))) {
-    // POST /users/{id} only arrives forwarded: a create whose id the first instance chose.
-    auto user = ParseUser(req.body, path_id);
-    const bool create = req.method == "POST";
-    if (!user.ok()) {
-      reply = Error(400, user.status().detail());
-    } else {
-      reply = Route(req, path_id, [&](Partition p) {
-        if (!create) {
-          Reply current = Read(p, path_id);
-          if (current.status != 200) return current;
-        }
-        return Write(p, path_id, user.value(), create ? 201 : 200);
-      });
-    }
-  } else if (req.method == "DELETE") {
-    reply = Route(req, path_id, [&](Partition p) {
-      Reply current = Read(p, path_id);
-      if (current.status != 200) return current;
-      return Write(p, path_id, std::nullopt, 204);
-    });
+  const bool forwarded = req.has_header(std::string(Router::kForwardedHeader));
+  auto parsed = ParseRequest(req.method, collection ? std::nullopt : std::optional(path_id), req.params, req.body,
+                             forwarded, NewId);
+  Reply reply;
+  if (auto* bad = std::get_if<Reply>(&parsed)) {
+    reply = std::move(*bad);
   } else {
-    reply = Error(405, "use GET, PUT or DELETE on /users/{id}");
-    reply.headers["Allow"] = "GET, PUT, DELETE";
+    const Request& r = std::get<Request>(parsed);
+    switch (r.action) {
+      case Action::kList: reply = List(r); break;
+      case Action::kCreate:
+        reply = Route(req, r.id, [&](Partition p) { return Write(p, r.id, r.user, 201); });
+        break;
+      case Action::kGet: reply = Route(req, r.id, [&](Partition p) { return Read(p, r.id); }); break;
+      case Action::kReplace:
+        reply = Route(req, r.id, [&](Partition p) {
+          Reply current = Read(p, r.id);
+          if (current.status != 200) return current;
+          return Write(p, r.id, r.user, 200);
+        });
+        break;
+      case Action::kDelete:
+        reply = Route(req, r.id, [&](Partition p) {
+          Reply current = Read(p, r.id);
+          if (current.status != 200) return current;
+          return Write(p, r.id, std::nullopt, 204);
+        });
+        break;
+    }
   }
   res.status = reply.status;
   if (!reply.retry_after.empty()) res.set_header("Retry-After", reply.retry_after);
@@ -294,28 +233,10 @@ Reply UsersApp::Impl::Write(Partition p, const std::string& id, const std::optio
   return reply;
 }
 
-Reply UsersApp::Impl::List(const httplib::Request& req) {
-  int limit = kDefaultPage;
-  if (req.has_param("limit")) {
-    const std::string text = req.get_param_value("limit");
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size() || limit < 1 || limit > kMaxPage) {
-      return Error(400, "limit must be 1 to " + std::to_string(kMaxPage));
-    }
-  }
-  // The cursor "<partition>:<id>" is the last entry of the previous page.
-  int32_t from_partition = -1;
-  std::string after;
-  if (req.has_param("cursor")) {
-    const std::string cursor = req.get_param_value("cursor");
-    const auto colon = cursor.find(':');
-    const char* digits_end = cursor.data() + (colon == std::string::npos ? 0 : colon);
-    auto [end, error] = std::from_chars(cursor.data(), digits_end, from_partition);
-    if (colon == std::string::npos || colon == 0 || error != std::errc() || end != digits_end || from_partition < 0) {
-      return Error(400, "bad cursor: expected <partition>:<id> from a previous page's \"next\"");
-    }
-    after = cursor.substr(colon + 1);
-  }
+Reply UsersApp::Impl::List(const Request& r) {
+  const int limit = r.limit;
+  const int32_t from_partition = r.from_partition;
+  const std::string& after = r.after;
   json users = json::array(), ready = json::array(), restoring = json::array();
   std::string next;
   for (const auto& stats : table->Stats()) {

@@ -59,14 +59,9 @@ int Connection::connect_timeout_ms() const {
 }
 
 Result<std::map<std::string, std::string>> Connection::Properties(bool for_consumer) const {
-  std::map<std::string, std::string> given;
-  for (const auto& kv : properties) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Status(Errc::kInvalidArgument, "-X " + kv + ": expected key=value");
-    }
-    given[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  auto parsed = ParseProperties(properties);
+  if (!parsed.ok()) return parsed.status();
+  std::map<std::string, std::string> given = std::move(parsed.value());
   if (!embedded || !for_consumer) return given;
   auto protocol = given.find("group.protocol");
   auto out = protocol == given.end() ? EmbeddedCluster::ClientProperties()

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <nlohmann/json.hpp>
 
 #include "kafka/admin.h"
 #include "kafka/error.h"
@@ -12,115 +11,13 @@
 namespace kstrand::runtime {
 namespace {
 
-using json = nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::system_clock;
 
-// A record is live while its member would have refreshed it within three
-// intervals, plus this much for clock skew between machines.
-constexpr milliseconds kClockSkew{2000};
 constexpr int kPollMs = 100;
 constexpr int kMetadataTimeoutMs = 2000;
 
-int64_t ToMillis(system_clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
-}
-system_clock::time_point FromMillis(int64_t ms) { return system_clock::time_point(milliseconds(ms)); }
-
-bool Live(const Announcement& a, system_clock::time_point now) {
-  return now - a.updated < 3 * a.interval + kClockSkew;
-}
-
 }  // namespace
-
-std::string EncodeAnnouncement(const Announcement& a) {
-  json parts = json::array();
-  for (const auto& p : a.partitions) {
-    parts.push_back({{"topic", p.partition.topic},
-                     {"partition", p.partition.partition.value()},
-                     {"committed", p.committed},
-                     {"end_offset", p.end_offset},
-                     {"lag", p.lag},
-                     {"processed", p.processed},
-                     {"in_flight", p.in_flight},
-                     {"paused", p.paused}});
-  }
-  json j = {{"v", 1},
-            {"instance", a.instance},
-            {"group", a.group},
-            {"member", a.member},
-            {"host", a.host},
-            {"pid", a.pid},
-            {"endpoint", a.endpoint},
-            {"interval_ms", a.interval.count()},
-            {"started_ms", ToMillis(a.started)},
-            {"updated_ms", ToMillis(a.updated)},
-            {"partitions", std::move(parts)}};
-  return j.dump();
-}
-
-Result<Announcement> DecodeAnnouncement(std::string_view text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Status(Errc::kInvalidArgument, "announcement: not a JSON object");
-  std::string missing;
-  // Reads field `name` of `from` as T, remembering the first one that is absent or mistyped.
-  auto get = [&]<typename T>(const json& from, const char* name, T& out) {
-    auto it = from.find(name);
-    bool ok = it != from.end() &&
-              (std::is_same_v<T, std::string> ? it->is_string()
-               : std::is_same_v<T, bool>      ? it->is_boolean()
-                                              : it->is_number_integer());
-    if (ok) {
-      out = it->template get<T>();
-    } else if (missing.empty()) {
-      missing = name;
-    }
-  };
-  int64_t version = 0, interval_ms = 0, started_ms = 0, updated_ms = 0;
-  Announcement a;
-  get(j, "v", version);
-  get(j, "instance", a.instance);
-  get(j, "group", a.group);
-  get(j, "member", a.member);
-  get(j, "host", a.host);
-  get(j, "pid", a.pid);
-  get(j, "endpoint", a.endpoint);
-  get(j, "interval_ms", interval_ms);
-  get(j, "started_ms", started_ms);
-  get(j, "updated_ms", updated_ms);
-  auto parts = j.find("partitions");
-  if (parts == j.end() || !parts->is_array()) {
-    if (missing.empty()) missing = "partitions";
-  } else {
-    for (const auto& e : *parts) {
-      if (!e.is_object()) {
-        if (missing.empty()) missing = "partitions[]";
-        break;
-      }
-      AnnouncedPartition p;
-      int64_t partition = -1;
-      get(e, "topic", p.partition.topic);
-      get(e, "partition", partition);
-      get(e, "committed", p.committed);
-      get(e, "end_offset", p.end_offset);
-      get(e, "lag", p.lag);
-      get(e, "processed", p.processed);
-      get(e, "in_flight", p.in_flight);
-      get(e, "paused", p.paused);
-      p.partition.partition = Partition(static_cast<int32_t>(partition));
-      a.partitions.push_back(std::move(p));
-    }
-  }
-  if (!missing.empty()) return Status(Errc::kInvalidArgument, "announcement: field '" + missing + "' missing or mistyped");
-  if (version != 1) return Status(Errc::kInvalidArgument, "announcement: unknown version " + std::to_string(version));
-  if (interval_ms <= 0) return Status(Errc::kInvalidArgument, "announcement: interval_ms must be positive");
-  a.interval = milliseconds(interval_ms);
-  a.started = FromMillis(started_ms);
-  a.updated = FromMillis(updated_ms);
-  return a;
-}
-
-// ---- MemberDirectory ----
 
 class MemberDirectory::Impl {
  public:
@@ -139,7 +36,7 @@ class MemberDirectory::Impl {
     {
       std::lock_guard lock(mu_);
       for (const auto& [instance, a] : records_) {
-        if ((group.empty() || a.group == group) && Live(a, now)) out.push_back(a);
+        if ((group.empty() || a.group == group) && IsLive(a, now)) out.push_back(a);
       }
     }
     std::sort(out.begin(), out.end(), [](const Announcement& x, const Announcement& y) {

@@ -24,39 +24,13 @@
 #include <vector>
 
 #include "kafka/client.h"
+#include "runtime/announcement.h"
 #include "kstrand/status.h"
 #include "kstrand/types.h"
 
 namespace kstrand::runtime {
 
 inline constexpr std::string_view kDefaultMembersTopic = "__kstrand_members";
-
-struct AnnouncedPartition {
-  TopicPartition partition;
-  int64_t committed = -1;
-  int64_t end_offset = -1;
-  int64_t lag = -1;
-  uint64_t processed = 0;  // since this member was assigned the partition
-  size_t in_flight = 0;
-  bool paused = false;
-};
-
-struct Announcement {
-  std::string instance;  // unique per Runtime object ("<name>-<8 hex>"); the record's key
-  std::string group;
-  std::string member;    // RuntimeConfig::name (client.id)
-  std::string host;
-  int64_t pid = 0;
-  std::string endpoint;  // RuntimeConfig::endpoint: where this member serves HTTP, may be empty
-  std::chrono::milliseconds interval{1000};
-  std::chrono::system_clock::time_point started;
-  std::chrono::system_clock::time_point updated;
-  std::vector<AnnouncedPartition> partitions;  // the assignment, sorted
-};
-
-std::string EncodeAnnouncement(const Announcement& a);
-// Strict: names the first missing or mistyped field.
-Result<Announcement> DecodeAnnouncement(std::string_view json);
 
 class MemberDirectory {
  public:

@@ -32,10 +32,7 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
     return Status(Errc::kInvalidArgument,
                   "expected a duration such as 250ms, 2s or 1m, got '" + std::string(text) + "'");
   }
-  // A bound far above any sensible timeout, so deadline arithmetic on
-  // steady_clock (nanoseconds) can never overflow.
-  constexpr int64_t kMaxMs = 30LL * 24 * 3'600'000;
-  if (n * scale > kMaxMs) {
+  if (n * scale > kMaxDuration.count()) {
     return Status(Errc::kInvalidArgument, "duration '" + std::string(text) + "' is longer than 30 days");
   }
   return std::chrono::milliseconds(n * scale);
@@ -46,6 +43,18 @@ std::string FormatDuration(std::chrono::milliseconds d) {
   if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
   if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
   return std::to_string(ms) + "ms";
+}
+
+Result<std::map<std::string, std::string>> ParseProperties(std::span<const std::string> pairs) {
+  std::map<std::string, std::string> out;
+  for (const auto& kv : pairs) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status(Errc::kInvalidArgument, "-X " + kv + ": expected key=value");
+    }
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
 }
 
 }  // namespace kstrand

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -13,8 +15,15 @@ namespace kstrand {
 
 // A whole number in [min, max].
 Result<size_t> ParseCount(std::string_view text, size_t min, size_t max);
-// "250ms", "2s", "1m", "1h", or a bare number of milliseconds.
+// The longest duration ParseDuration accepts: far above any sensible timeout,
+// so deadline arithmetic on steady_clock (nanoseconds) can never overflow.
+inline constexpr std::chrono::milliseconds kMaxDuration{30LL * 24 * 3'600'000};
+
+// "250ms", "2s", "1m", "1h", or a bare number of milliseconds, at most kMaxDuration.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 std::string FormatDuration(std::chrono::milliseconds d);
+// librdkafka properties given as "key=value" (the CLI's -X): split at the first
+// '=', so a value may contain '='; a key given twice keeps its last value.
+Result<std::map<std::string, std::string>> ParseProperties(std::span<const std::string> pairs);
 
 }  // namespace kstrand

@@ -59,19 +59,8 @@ class Router::Impl {
   }
 
  private:
-  // Partition -> endpoint where exactly one live member with an endpoint claims it.
   std::map<int32_t, std::string> Compute() const {
-    std::map<int32_t, std::vector<std::string>> claims;
-    for (const auto& member : directory_->Members(config_.group_id)) {
-      for (const auto& p : member.partitions) {
-        if (p.partition.topic == config_.topic) claims[p.partition.partition.value()].push_back(member.endpoint);
-      }
-    }
-    std::map<int32_t, std::string> owners;
-    for (auto& [partition, endpoints] : claims) {
-      if (endpoints.size() == 1 && !endpoints.front().empty()) owners[partition] = std::move(endpoints.front());
-    }
-    return owners;
+    return runtime::PartitionOwners(directory_->Members(config_.group_id), config_.topic);
   }
 
   const std::unique_ptr<runtime::MemberDirectory> directory_;

@@ -1,10 +1,13 @@
-// RuntimeConfig::Set/Get and the settings table.
+// RuntimeConfig::Set/Get and the settings table; -X key=value properties.
 #include "kstrand/config.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
+#include <vector>
+
+#include "runtime/parse.h"
 
 namespace kstrand {
 namespace {
@@ -123,6 +126,23 @@ TEST(RuntimeConfigTest, UnknownSettingIsInvalidArgumentNamingIt) {
   EXPECT_EQ(st.code(), make_error_code(Errc::kInvalidArgument));
   EXPECT_NE(st.detail().find("worker.count"), std::string::npos) << st.detail();
   EXPECT_NE(st.detail().find("unknown"), std::string::npos) << st.detail();
+}
+
+TEST(ParsePropertiesTest, SplitsAtTheFirstEqualsAndKeepsTheLastValueOfAKey) {
+  const std::vector<std::string> given{"sasl.password=a=b", "acks=all", "acks=1", "empty="};
+  auto props = ParseProperties(given);
+  ASSERT_TRUE(props.ok()) << props.status().ToString();
+  EXPECT_EQ(*props, (std::map<std::string, std::string>{{"sasl.password", "a=b"}, {"acks", "1"}, {"empty", ""}}));
+}
+
+TEST(ParsePropertiesTest, NamesTheFirstPairWithoutAKey) {
+  for (const std::string bad : {"acks", "=1"}) {
+    const std::vector<std::string> given{"linger.ms=5", bad, "=2"};
+    auto props = ParseProperties(given);
+    ASSERT_FALSE(props.ok()) << bad;
+    EXPECT_EQ(props.status().code(), make_error_code(Errc::kInvalidArgument));
+    EXPECT_EQ(props.status().detail(), "-X " + bad + ": expected key=value");
+  }
 }
 
 }  // namespace

@@ -128,5 +128,43 @@ TEST(AnnouncementTest, DecodeNamesTheFirstMissingOrMistypedField) {
   expect_error(bad_partition, "'partition'");
 }
 
+// Found by fuzzing (tests/fuzz/routing_fuzz.cc): the members topic is writable
+// by any client, and these records used to decode into a claim on another
+// partition (2^32 + 3 wrapped to 3) or overflow IsLive's arithmetic
+// (undefined behaviour: times far in the future, an interval of 2^62 ms).
+TEST(AnnouncementTest, DecodeRejectsNumbersOutOfRangeInsteadOfWrappingThem) {
+  const std::string good = runtime::EncodeAnnouncement(Sample());
+  auto with = [&](std::string_view field, std::string_view value) {
+    std::string text = good;
+    const size_t at = text.find(field) + field.size();
+    text.replace(at, text.find_first_of(",}", at) - at, value);
+    return runtime::DecodeAnnouncement(text);
+  };
+  for (auto [field, value] : {std::pair{"\"partition\":", "4294967299"}, {"\"partition\":", "-2147483649"},
+                              {"\"pid\":", "9223372036854775808"}, {"\"processed\":", "-1"},
+                              {"\"in_flight\":", "-2"}, {"\"committed\":", "18446744073709551615"},
+                              {"\"interval_ms\":", "4611686018427387904"}, {"\"interval_ms\":", "2592000001"},
+                              {"\"updated_ms\":", "10000000000000000"}, {"\"started_ms\":", "-1"}}) {
+    auto r = with(field, value);
+    EXPECT_FALSE(r.ok()) << field << value;
+  }
+  auto r = with("\"updated_ms\":", "9000000000000");  // the year 2255 still fits the clock
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(runtime::IsLive(*r, std::chrono::system_clock::now()));
+  ASSERT_TRUE(with("\"partition\":", "2147483647").ok());
+}
+
+TEST(AnnouncementTest, PartitionOwnersRoutesOnlyPartitionsWithOneClaimantWithAnEndpoint) {
+  runtime::Announcement a = Sample(), b = Sample(), c = Sample();
+  b.endpoint = "http://b:80";
+  b.partitions = {{{"orders", Partition(7)}}, {{"orders", Partition(8)}}, {{"other", Partition(9)}}};
+  c.endpoint = "";
+  c.partitions = {{{"orders", Partition(9)}}};
+  const std::vector<runtime::Announcement> members{a, b, c};
+  auto owners = runtime::PartitionOwners(members, "orders");
+  // 3: a alone; 7: a and b (moving); 8: b alone; 9: c, which serves no HTTP.
+  EXPECT_EQ(owners, (std::map<int32_t, std::string>{{3, a.endpoint}, {8, "http://b:80"}}));
+}
+
 }  // namespace
 }  // namespace kstrand

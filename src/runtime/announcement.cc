@@ -1,0 +1,151 @@
+#include "runtime/announcement.h"
+
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "runtime/parse.h"
+
+namespace kstrand::runtime {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::system_clock;
+
+// A record is live while its member would have refreshed it within three
+// intervals, plus this much for clock skew between machines.
+constexpr milliseconds kClockSkew{2000};
+// The latest time system_clock can hold, in ms since the epoch (the year 2262).
+constexpr int64_t kMaxTimeMs = std::chrono::duration_cast<milliseconds>(system_clock::duration::max()).count();
+
+int64_t ToMillis(system_clock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+system_clock::time_point FromMillis(int64_t ms) { return system_clock::time_point(milliseconds(ms)); }
+
+}  // namespace
+
+bool IsLive(const Announcement& a, system_clock::time_point now) {
+  return now - a.updated < 3 * a.interval + kClockSkew;
+}
+
+std::string EncodeAnnouncement(const Announcement& a) {
+  json parts = json::array();
+  for (const auto& p : a.partitions) {
+    parts.push_back({{"topic", p.partition.topic},
+                     {"partition", p.partition.partition.value()},
+                     {"committed", p.committed},
+                     {"end_offset", p.end_offset},
+                     {"lag", p.lag},
+                     {"processed", p.processed},
+                     {"in_flight", p.in_flight},
+                     {"paused", p.paused}});
+  }
+  json j = {{"v", 1},
+            {"instance", a.instance},
+            {"group", a.group},
+            {"member", a.member},
+            {"host", a.host},
+            {"pid", a.pid},
+            {"endpoint", a.endpoint},
+            {"interval_ms", a.interval.count()},
+            {"started_ms", ToMillis(a.started)},
+            {"updated_ms", ToMillis(a.updated)},
+            {"partitions", std::move(parts)}};
+  return j.dump();
+}
+
+Result<Announcement> DecodeAnnouncement(std::string_view text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status(Errc::kInvalidArgument, "announcement: not a JSON object");
+  std::string missing;
+  // Reads field `name` of `from` as T, remembering the first one that is absent,
+  // mistyped, or an integer T cannot hold (a wrapped partition would claim another one).
+  auto get = [&]<typename T>(const json& from, const char* name, T& out) {
+    auto it = from.find(name);
+    bool ok = false;
+    if (it == from.end()) {
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      ok = it->is_string();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      ok = it->is_boolean();
+    } else {
+      ok = it->is_number_unsigned() ? std::in_range<T>(it->template get<uint64_t>())
+                                    : it->is_number_integer() && std::in_range<T>(it->template get<int64_t>());
+    }
+    if (ok) {
+      out = it->template get<T>();
+    } else if (missing.empty()) {
+      missing = name;
+    }
+  };
+  int64_t version = 0, interval_ms = 0, started_ms = 0, updated_ms = 0;
+  Announcement a;
+  get(j, "v", version);
+  get(j, "instance", a.instance);
+  get(j, "group", a.group);
+  get(j, "member", a.member);
+  get(j, "host", a.host);
+  get(j, "pid", a.pid);
+  get(j, "endpoint", a.endpoint);
+  get(j, "interval_ms", interval_ms);
+  get(j, "started_ms", started_ms);
+  get(j, "updated_ms", updated_ms);
+  auto parts = j.find("partitions");
+  if (parts == j.end() || !parts->is_array()) {
+    if (missing.empty()) missing = "partitions";
+  } else {
+    for (const auto& e : *parts) {
+      if (!e.is_object()) {
+        if (missing.empty()) missing = "partitions[]";
+        break;
+      }
+      AnnouncedPartition p;
+      int32_t partition = -1;
+      get(e, "topic", p.partition.topic);
+      get(e, "partition", partition);
+      get(e, "committed", p.committed);
+      get(e, "end_offset", p.end_offset);
+      get(e, "lag", p.lag);
+      get(e, "processed", p.processed);
+      get(e, "in_flight", p.in_flight);
+      get(e, "paused", p.paused);
+      p.partition.partition = Partition(partition);
+      a.partitions.push_back(std::move(p));
+    }
+  }
+  if (!missing.empty()) {
+    return Status(Errc::kInvalidArgument, "announcement: field '" + missing + "' missing, mistyped or out of range");
+  }
+  if (version != 1) return Status(Errc::kInvalidArgument, "announcement: unknown version " + std::to_string(version));
+  // Bounds that keep IsLive's arithmetic (in the clock's nanoseconds) from
+  // overflowing: an interval is a duration setting, and times fit the clock.
+  if (interval_ms <= 0 || interval_ms > kMaxDuration.count()) {
+    return Status(Errc::kInvalidArgument, "announcement: interval_ms must be 1 to " +
+                                              std::to_string(kMaxDuration.count()));
+  }
+  if (started_ms < 0 || started_ms > kMaxTimeMs || updated_ms < 0 || updated_ms > kMaxTimeMs) {
+    return Status(Errc::kInvalidArgument, "announcement: started_ms and updated_ms must be 0 to " +
+                                              std::to_string(kMaxTimeMs));
+  }
+  a.interval = milliseconds(interval_ms);
+  a.started = FromMillis(started_ms);
+  a.updated = FromMillis(updated_ms);
+  return a;
+}
+
+std::map<int32_t, std::string> PartitionOwners(std::span<const Announcement> members, std::string_view topic) {
+  std::map<int32_t, std::vector<const std::string*>> claims;
+  for (const auto& member : members) {
+    for (const auto& p : member.partitions) {
+      if (p.partition.topic == topic) claims[p.partition.partition.value()].push_back(&member.endpoint);
+    }
+  }
+  std::map<int32_t, std::string> owners;
+  for (const auto& [partition, endpoints] : claims) {
+    if (endpoints.size() == 1 && !endpoints.front()->empty()) owners[partition] = *endpoints.front();
+  }
+  return owners;
+}
+
+}  // namespace kstrand::runtime
