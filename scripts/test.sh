@@ -21,6 +21,8 @@ trap 'scripts/kafka.sh stop "$kafka_run"' EXIT
 scripts/kafka.sh stop "$kafka_run"  # one left running by an interrupted earlier run
 scripts/kafka.sh start "$kafka_run"
 KSTRAND_KAFKA_BOOTSTRAP="$(cat "$kafka_run/bootstrap")" \
+  KSTRAND_KAFKA_SCRAM_BOOTSTRAP="$(cat "$kafka_run/bootstrap-scram")" \
+  KSTRAND_KAFKA_SCRAM_PROPERTIES="$kafka_run/scram.properties" \
   ctest --test-dir build-test -L '^kafka$' --output-on-failure --no-tests=error
 scripts/kafka.sh stop "$kafka_run"
 trap - EXIT

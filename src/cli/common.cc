@@ -62,9 +62,9 @@ Result<std::map<std::string, std::string>> Connection::Properties(bool for_consu
   std::map<std::string, std::string> given;
   for (const auto& kv : properties) {
     auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Status(Errc::kInvalidArgument, "-X " + kv + ": expected key=value");
-    }
+    // Only a value-less argument is echoed: a value may be a password.
+    if (eq == std::string::npos) return Status(Errc::kInvalidArgument, "-X " + kv + ": expected key=value");
+    if (eq == 0) return Status(Errc::kInvalidArgument, "-X =...: expected key=value, the key is empty");
     given[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   if (!embedded || !for_consumer) return given;
