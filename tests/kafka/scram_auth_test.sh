@@ -31,17 +31,8 @@ fail_within_s=15
 max_attempts=3
 count=500
 
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  status=$?
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-  if [ "$status" -ne 0 ]; then
-    for log in "$work"/*.log; do [ -f "$log" ] && { echo "--- $log (last 30 lines)"; tail -n 30 "$log"; }; done
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# $work, the cleanup of $pids (logs shown on failure), and http_get (no curl).
+source "$(dirname "${BASH_SOURCE[0]}")/../browser/lib.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 
 suffix="$$-$RANDOM"
@@ -67,6 +58,7 @@ grep -q "produced $count messages to $topic .*: $count delivered, 0 failed" "$wo
 "$kstrand" consume "${good[@]}" -t "$topic" -G "$group" --max-messages "$count" --http 0 \
   --work 20ms -X auto.offset.reset=earliest -X debug=security,broker,cgrp >"$work/consume.log" 2>&1 &
 pid=$!
+pids+=("$pid")
 url=""
 for _ in $(seq 100); do
   url=$(sed -n 's/^dashboard: //p' "$work/consume.log" | head -1)
@@ -77,15 +69,14 @@ done
 # /status and /metrics while the member runs (--work keeps it running a few
 # seconds), once it has partitions.
 for _ in $(seq 150); do
-  curl -sf "$url/status" >"$work/status.json" || true
+  http_get "$url/status" >"$work/status.json" || true
   grep -q '"assigned_since"' "$work/status.json" 2>/dev/null && break
   kill -0 "$pid" 2>/dev/null || break
   sleep 0.2
 done
-curl -sf "$url/status" >"$work/status.json" || true
-curl -sf "$url/metrics" >"$work/metrics.txt" || true
+http_get "$url/status" >"$work/status.json" || true
+http_get "$url/metrics" >"$work/metrics.txt" || true
 wait "$pid" || fail "consume over SASL/SCRAM exited $?"
-pid=""
 grep -q "processed $count messages in total" "$work/consume.log" ||
   fail "consume did not process exactly $count: $(grep 'in total' "$work/consume.log")"
 grep -q "$group" "$work/status.json" || fail "/status was not captured while consuming: $(head -c 300 "$work/status.json")"
