@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Kafka tier: the broker's SASL_PLAINTEXT listener (SCRAM-SHA-256, scripts/kafka.sh).
 # - Right credentials: `topics create`, `produce` N and `consume --max-messages N`
-#   succeed with exact counts, with librdkafka's debug logging on and the
-#   status server up; the password appears in none of their output, /status,
+#   succeed with exact counts and `groups list` shows the group, with
+#   librdkafka's debug logging on and the status server up; the password appears in none of their output, /status,
 #   /metrics, or anything any client wrote to the broker (its data directory,
 #   the members topic included, which must hold this group's announcement).
-# - A wrong password: consume, produce and topics each exit 1 within
+# - A wrong password: consume, produce, topics and groups each exit 1 within
 #   $fail_within_s, stderr says authentication failed as the user, never the
 #   password, and the broker logged at most $max_attempts failed
 #   authentications for each (no retry storm; see max_attempts).
@@ -81,9 +81,11 @@ grep -q "processed $count messages in total" "$work/consume.log" ||
   fail "consume did not process exactly $count: $(grep 'in total' "$work/consume.log")"
 grep -q "$group" "$work/status.json" || fail "/status was not captured while consuming: $(head -c 300 "$work/status.json")"
 [ -s "$work/metrics.txt" ] || fail "/metrics was not captured while consuming"
+"$kstrand" groups list "${good[@]}" >"$work/groups.log" 2>&1 || fail "groups list over SASL/SCRAM failed"
+grep -qx "$group" "$work/groups.log" || fail "groups list does not show $group: $(head -5 "$work/groups.log")"
 # librdkafka's debug logging ran (so a leak through it would show).
 grep -q "SASL" "$work/consume.log" || fail "no SASL debug lines in consume's log: the check below proves little"
-no_password "$work/create.log" "$work/produce.log" "$work/consume.log" "$work/status.json" "$work/metrics.txt"
+no_password "$work/create.log" "$work/produce.log" "$work/consume.log" "$work/groups.log" "$work/status.json" "$work/metrics.txt"
 # Everything any client wrote to the broker, the members topic among it.
 grep -rqF -- "$group" "$broker_dir"/data/__kstrand_members-* || fail "no announcement of group $group in the members topic"
 if grep -rlF -- "$password" "$broker_dir/data" >"$work/leaks" 2>/dev/null; then
@@ -114,6 +116,7 @@ check_rejected() {  # check_rejected NAME COMMAND...: exits 1, quickly, naming t
     fail "$name made $((after - before)) authentication attempts (at most $max_attempts): a retry storm"
 }
 check_rejected topics "$kstrand" topics create "${bad[@]}" -t "$topic-bad" -p 1
+check_rejected groups "$kstrand" groups list "${bad[@]}"
 check_rejected produce "$kstrand" produce "${bad[@]}" -t "$topic" --count 10
 # Without --http: the status server's member directory is a second client,
 # whose attempts are not the runtime's.
