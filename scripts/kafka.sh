@@ -4,6 +4,9 @@
 #
 # Usage: scripts/kafka.sh start DIR   start a broker with its data, logs and pid in DIR;
 #                                      prints `bootstrap HOST:PORT` and writes DIR/bootstrap
+#                                      (PLAINTEXT), DIR/bootstrap-scram (SASL_PLAINTEXT,
+#                                      SCRAM-SHA-256) and DIR/scram.properties (the
+#                                      user's sasl.username= and sasl.password= lines)
 #        scripts/kafka.sh stop DIR    stop it (SIGTERM, SIGKILL after 30 s); no-op if not running
 #        scripts/kafka.sh restart DIR stop it and start it again with the same ports and data
 #
@@ -81,19 +84,30 @@ start() {
   if pid=$(running_pid "$dir"); then die "a broker already runs from $dir (pid $pid); stop it first"; fi
   resolve_jars
 
-  local port cport
+  local port cport sport
   port=$(free_port)
   cport=$(free_port)
   while [ "$cport" = "$port" ]; do cport=$(free_port); done
+  sport=$(free_port)
+  while [ "$sport" = "$port" ] || [ "$sport" = "$cport" ]; do sport=$(free_port); done
   rm -rf "$dir/data" "$dir/logs"
   mkdir -p "$dir/data" "$dir/logs"
+  # The SCRAM user the kafka tier authenticates as; a fresh password per
+  # broker, so no test can pass with a remembered one.
+  local scram_user=kstrand scram_password
+  scram_password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+  (umask 077 && printf 'sasl.username=%s\nsasl.password=%s\n' "$scram_user" "$scram_password" >"$dir/scram.properties")
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+# Clients only: the controller and inter-broker traffic stay on PLAINTEXT. The
+# user is created at format time (--add-scram below).
+sasl.enabled.mechanisms=SCRAM-SHA-256
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
@@ -119,11 +133,13 @@ group.consumer.min.session.timeout.ms=6000
 group.consumer.session.timeout.ms=10000
 EOF
   java -cp "$libs/*" kafka.tools.StorageTool format -t "$(java -cp "$libs/*" kafka.tools.StorageTool random-uuid)" \
-    -c "$dir/server.properties" --ignore-formatted >"$dir/logs/format.log" 2>&1 \
+    -c "$dir/server.properties" --ignore-formatted \
+    --add-scram "SCRAM-SHA-256=[name=$scram_user,password=$scram_password]" >"$dir/logs/format.log" 2>&1 \
     || { cat "$dir/logs/format.log" >&2; die "formatting the broker's storage failed"; }
 
   launch "$dir"
   echo "$bootstrap" >"$dir/bootstrap"
+  echo "127.0.0.1:$sport" >"$dir/bootstrap-scram"
   echo "bootstrap $bootstrap"
 }
 
@@ -132,7 +148,7 @@ launch() {
   local dir="$1" port
   port=$(sed -n 's|^advertised.listeners=PLAINTEXT://127.0.0.1:\([0-9]*\).*|\1|p' "$dir/server.properties")
   [ -n "$port" ] || die "$dir/server.properties names no PLAINTEXT listener"
-  echo "kafka.sh: starting Kafka $kafka_version on 127.0.0.1:$port, logs in $dir/logs"
+  echo "kafka.sh: starting Kafka $kafka_version on 127.0.0.1:$port (and SASL/SCRAM, controller), logs in $dir/logs"
   # setsid: the broker outlives this script and is not hit by the caller's Ctrl-C;
   # `stop` ends it by its pid.
   KAFKA_LOGS="$dir/logs" setsid java -Xmx512m -Xms256m -XX:+UseG1GC -Djava.awt.headless=true \

@@ -34,6 +34,8 @@ trap 'scripts/kafka.sh stop "$kafka_run"' EXIT
 scripts/kafka.sh stop "$kafka_run"  # one left running by an interrupted earlier run
 scripts/kafka.sh start "$kafka_run"
 export KSTRAND_KAFKA_BOOTSTRAP="$(cat "$kafka_run/bootstrap")"
+export KSTRAND_KAFKA_SCRAM_BOOTSTRAP="$(cat "$kafka_run/bootstrap-scram")"
+export KSTRAND_KAFKA_SCRAM_PROPERTIES="$kafka_run/scram.properties"
 ctest --test-dir build-test -L '^kafka$' -LE '^chaos$' --output-on-failure --no-tests=error
 echo "== tests: chaos (the real broker)"
 # Last: the harness restarts, stops and continues the broker (KSTRAND_KAFKA_DIR).

@@ -273,17 +273,12 @@ int Run(LeaderboardOptions& opts) {
     res.set_content(board.Json(), "application/json");
   });
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  const std::string& host = listen->host;
-  int port = listen->port == 0 ? server.bind_to_any_port(host)
-                               : (server.bind_to_port(host, listen->port) ? listen->port : -1);
-  if (port <= 0) {
-    return cli::Fail(Status(Errc::kInvalidArgument, "--http " + opts.http + ": cannot listen on " + host + ":" +
-                                                        std::to_string(listen->port) + " (in use?)"));
-  }
+  auto bound = http::Bind(server, *listen);
+  if (!bound.ok()) return cli::Fail(Status(bound.status().code(), "--http: " + bound.status().detail()));
   std::thread serving([&] { server.listen_after_bind(); });
 
   // First line: the address alone, so scripts can read it.
-  const std::string url = http::UrlFor(host, port) + "/";
+  const std::string url = *bound + "/";
   std::printf("%s\n", url.c_str());
   std::fflush(stdout);
   spdlog::info("leaderboard of the groups {}* reading {}: open {} ; Ctrl-C stops", opts.prefix, opts.topic, url);

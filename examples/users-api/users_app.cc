@@ -73,7 +73,6 @@ Status UsersApp::Impl::Start() {
   if (!t.ok()) return t.status();
   table = std::move(t.value());
 
-  server.set_payload_max_length(config.max_body_bytes);  // larger bodies: 413
   // httplib's own errors (413, 400 for a malformed request) get a JSON reason too.
   server.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
@@ -81,7 +80,7 @@ Status UsersApp::Impl::Start() {
                                         : "HTTP " + std::to_string(res.status);
     res.set_content(json{{"error", why}}.dump(), "application/json");
   });
-  auto bound = http::Bind(server, {config.listen_host, config.port});
+  auto bound = http::Bind(server, {config.listen_host, config.port}, config.max_body_bytes);
   if (!bound.ok()) return Status(bound.status().code(), "http: " + bound.status().detail());
   url = std::move(bound.value());
 

@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 
+#include "http/address.h"
 #include "kstrand/state.h"
 #include "kstrand/status.h"
 
@@ -37,10 +38,10 @@ struct UsersAppConfig {
   std::map<std::string, std::string> kafka;  // librdkafka properties for every client
   std::string group_id = "users-api";
   std::string topic = "users";
-  std::string listen_host = "127.0.0.1";
+  std::string listen_host = std::string(http::kDefaultHost);
   uint16_t port = 0;  // 0: any free port
   StateConfig state;
-  size_t max_body_bytes = 64 * 1024;  // larger bodies get 413
+  size_t max_body_bytes = http::kDefaultMaxBodyBytes;  // larger bodies get 413
   // How long a write waits for the owner's table to apply it.
   std::chrono::milliseconds apply_timeout{5000};
   std::string members_topic = "__kstrand_members";

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "http/address.h"
 #include "kstrand/embedded_cluster.h"
 #include "kstrand/shutdown.h"
 
@@ -116,12 +117,12 @@ int RunBroker(const BrokerOptions& opts) {
     if (api && errors) Reply(res, c.PushRequestErrors(static_cast<int16_t>(*api), *errors));
   });
 
-  int port = opts.control_port ? (control.bind_to_port("127.0.0.1", opts.control_port) ? opts.control_port : -1)
-                               : control.bind_to_any_port("127.0.0.1");
-  if (port <= 0) return Fail(Status(Errc::kInvalidArgument, "control port " + std::to_string(opts.control_port) + " is not free"));
+  // Loopback only: the control channel takes brokers down and injects errors.
+  auto bound = http::Bind(control, {std::string(http::kDefaultHost), static_cast<uint16_t>(opts.control_port)});
+  if (!bound.ok()) return Fail(Status(bound.status().code(), "--control-port: " + bound.status().detail()));
   std::thread server([&] { control.listen_after_bind(); });
 
-  std::string control_url = "http://127.0.0.1:" + std::to_string(port);
+  const std::string control_url = *bound;
   const std::string state_file = BrokerStateFile();
   {
     std::ofstream out(state_file);

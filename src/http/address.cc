@@ -56,7 +56,8 @@ std::string UrlFor(std::string_view host, int port) {
   return "http://" + name + ":" + std::to_string(port);
 }
 
-Result<std::string> Bind(httplib::Server& server, const ListenAddress& address) {
+Result<std::string> Bind(httplib::Server& server, const ListenAddress& address, size_t max_body_bytes) {
+  server.set_payload_max_length(max_body_bytes);
   // httplib sets SO_REUSEPORT, which lets a second process bind the same
   // port and silently take half the requests. SO_REUSEADDR alone still
   // allows a restart while old connections linger in TIME_WAIT.

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "http/address.h"
+#include "kafka/client.h"
 #include "http/metrics.h"
 #include "http/snapshot.h"
 #include "http/status_json.h"
@@ -25,16 +26,6 @@
 
 namespace kstrand {
 namespace {
-
-// The members topic lives on the runtime's cluster; the directory's consumer
-// needs the same bootstrap servers and the same credentials, nothing else.
-kafka::Properties DirectoryProperties(const RuntimeConfig& config) {
-  kafka::Properties props{{"bootstrap.servers", config.brokers}};
-  for (const auto& [name, value] : config.kafka) {
-    if (name.starts_with("security.") || name.starts_with("sasl.") || name.starts_with("ssl.")) props[name] = value;
-  }
-  return props;
-}
 
 std::string HostName() {
   char buf[256] = {};
@@ -106,7 +97,9 @@ class StatusServer::Impl {
     }
     // Outside the lock: starting a consumer must not hold up requests.
     Directory dir;
-    auto started = runtime::MemberDirectory::Start(DirectoryProperties(config), config.members_topic);
+    auto started = runtime::MemberDirectory::Start(
+        // The members topic lives on the runtime's cluster: same brokers, same credentials.
+        kafka::ConnectionProperties(config.brokers, config.kafka, config.name), config.members_topic);
     if (started.ok()) {
       dir.directory = std::move(started.value());
     } else {

@@ -16,7 +16,10 @@ struct Deleter {
 
 // Destroying a consumer handle also needs rd_kafka_consumer_close first; the
 // owner (Consumer) does that explicitly, in a fixed order, before this runs.
-using ClientPtr = std::unique_ptr<rd_kafka_t, Deleter<rd_kafka_destroy>>;
+// DestroyClient (client.cc): rd_kafka_destroy, after forgetting what NewClient
+// recorded for the handle.
+void DestroyClient(rd_kafka_t* rk) noexcept;
+using ClientPtr = std::unique_ptr<rd_kafka_t, Deleter<DestroyClient>>;
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, Deleter<rd_kafka_conf_destroy>>;
 using TopicPartitionListPtr =
     std::unique_ptr<rd_kafka_topic_partition_list_t, Deleter<rd_kafka_topic_partition_list_destroy>>;

@@ -49,9 +49,9 @@ Result<std::map<std::string, std::string>> ParseProperties(std::span<const std::
   std::map<std::string, std::string> out;
   for (const auto& kv : pairs) {
     auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Status(Errc::kInvalidArgument, "-X " + kv + ": expected key=value");
-    }
+    // Only a value-less argument is echoed: a value may be a password.
+    if (eq == std::string::npos) return Status(Errc::kInvalidArgument, "-X " + kv + ": expected key=value");
+    if (eq == 0) return Status(Errc::kInvalidArgument, "-X =...: expected key=value, the key is empty");
     out[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   return out;

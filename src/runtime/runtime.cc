@@ -143,7 +143,7 @@ class Runtime::Impl {
   void ApplyAssignment(rd_kafka_topic_partition_list_t* partitions, bool assign);
   rd_kafka_resp_err_t CommitSync(rd_kafka_topic_partition_list_t* offsets, int retry_ms = kCommitTimeoutMs);
   void OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
-  void OnError(int err, const char* reason);
+  void OnError(const Status& error, bool fatal);
   void OnStatistics(std::string_view json);
   void Notify(RebalanceKind kind, std::vector<TopicPartition> changed);
 
@@ -160,7 +160,6 @@ class Runtime::Impl {
                           void* opaque) noexcept;
   static void CommitCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
                        void* opaque) noexcept;
-  static void ErrorCb(rd_kafka_t*, int err, const char* reason, void* opaque) noexcept;
   static int StatsCb(rd_kafka_t*, char* json, size_t len, void* opaque) noexcept;
 
   // config.topics by name; read-only after construction. Lanes refer to these
@@ -220,7 +219,7 @@ class Runtime::Impl {
   std::vector<Message> dispatch_run;  // poll thread only: Dispatch's buffer, kept to reuse its capacity
 
   std::atomic<bool> stop_requested{false};
-  Status fatal_status;  // poll thread only: set by a fatal client error
+  Status fatal_status;  // poll thread only (Start's thread before it runs): set by a fatal client error
   bool async_commit_pending = false;  // poll thread only: an async commit awaits its result
   Status transaction_failure;         // poll thread only: exactly-once stopped committing
   // Counters of lanes already revoked (partitions empty); guarded by lanes_mu.
@@ -304,10 +303,9 @@ Status Runtime::Impl::Start() {
   auto rk = kafka::NewClient(RD_KAFKA_CONSUMER, ClientProperties(), [this](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_rebalance_cb(conf, &Impl::RebalanceCb);
     rd_kafka_conf_set_offset_commit_cb(conf, &Impl::CommitCb);
-    rd_kafka_conf_set_error_cb(conf, &Impl::ErrorCb);
     rd_kafka_conf_set_stats_cb(conf, &Impl::StatsCb);
     rd_kafka_conf_set_opaque(conf, this);
-  });
+  }, [this](const Status& error, bool fatal) { OnError(error, fatal); });
   if (!rk.ok()) return rk.status();
   consumer = std::move(rk.value());
 
@@ -925,17 +923,16 @@ void Runtime::Impl::Notify(RebalanceKind kind, std::vector<TopicPartition> chang
   }
 }
 
-void Runtime::Impl::OnError(int err, const char* reason) {
-  auto code = static_cast<rd_kafka_resp_err_t>(err);
-  if (code == RD_KAFKA_RESP_ERR__FATAL) {
-    char text[512];
-    rd_kafka_resp_err_t orig = rd_kafka_fatal_error(consumer.get(), text, sizeof text);
-    // Reported by Wait() once the shutdown this triggers has finished.
-    fatal_status = kafka::KafkaStatus(orig, "fatal consumer error", text);
+// On the thread polling the consumer: Start's (in WaitForBrokers) or the poll thread.
+void Runtime::Impl::OnError(const Status& error, bool fatal) {
+  if (fatal) {
+    // Reported by Wait() once the shutdown this triggers has finished; during
+    // Start, WaitForBrokers returns it instead.
+    if (fatal_status.ok()) fatal_status = error;
     stop_requested = true;
     return;
   }
-  spdlog::warn("{}: {}", config.name, reason);
+  spdlog::warn("{}: {}", config.name, error.detail());
 }
 
 void Runtime::Impl::OnStatistics(std::string_view text) {
@@ -1081,13 +1078,6 @@ int Runtime::Impl::StatsCb(rd_kafka_t*, char* json, size_t len, void* opaque) no
   } catch (...) {
   }
   return 0;  // librdkafka frees the JSON
-}
-
-void Runtime::Impl::ErrorCb(rd_kafka_t*, int err, const char* reason, void* opaque) noexcept {
-  try {
-    static_cast<Impl*>(opaque)->OnError(err, reason);
-  } catch (...) {
-  }
 }
 
 void Runtime::Impl::Shutdown() {

@@ -2,14 +2,18 @@
 // the probes report matches what the runtime processed and committed.
 #include "kstrand/status_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
 #include <nlohmann/json.hpp>
 
 #include <sstream>
 
 #include "harness.h"
+#include "http/address.h"
 
 namespace kstrand::test {
 namespace {
@@ -44,6 +48,109 @@ std::pair<double, int> Sum(const std::string& text, const std::string& metric) {
     ++n;
   }
   return {sum, n};
+}
+
+// An IPv4 address of this machine outside 127/8, or "" if it has none.
+std::string NonLoopbackAddress() {
+  ifaddrs* all = nullptr;
+  if (getifaddrs(&all) != 0) return "";
+  std::string found;
+  for (ifaddrs* i = all; i && found.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof text)) found = text;
+  }
+  freeifaddrs(all);
+  return found;
+}
+
+TEST_F(StatusServerTest, APortAloneListensOnLoopbackOnly) {
+  auto server = StatusServer::Start("0");
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const std::string url = (*server)->url();
+  ASSERT_TRUE(url.starts_with("http://127.0.0.1:")) << url;
+  EXPECT_EQ(Get(url, "/healthz").status, 200);
+  const std::string other = NonLoopbackAddress();
+  if (other.empty()) GTEST_SKIP() << "this machine has no non-loopback IPv4 address to try";
+  const std::string port = url.substr(url.rfind(':') + 1);
+  // Reachable through loopback, not through the machine's other address.
+  EXPECT_EQ(Get("http://" + other + ":" + port, "/healthz").status, 0) << "answered at " << other;
+}
+
+TEST_F(StatusServerTest, AnOversizedBodyGets413AndTheServerGoesOn) {
+  auto server = StatusServer::Start("127.0.0.1:0");
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  httplib::Client client((*server)->url());
+  client.set_read_timeout(10);
+  auto big = client.Post("/status", std::string(http::kDefaultMaxBodyBytes + 1, 'x'), "text/plain");
+  ASSERT_TRUE(big) << "no answer to an oversized body";
+  EXPECT_EQ(big->status, 413);
+  // At the cap exactly: read, then refused by routing (no POST routes), not by size.
+  auto fits = client.Post("/status", std::string(http::kDefaultMaxBodyBytes, 'x'), "text/plain");
+  ASSERT_TRUE(fits);
+  EXPECT_NE(fits->status, 413);
+  EXPECT_EQ(Get((*server)->url(), "/healthz").status, 200);
+}
+
+// A password given as a librdkafka property, with librdkafka's configuration
+// and security debug logging on, shows up in no log line (ours or
+// librdkafka's), no page the status server serves, and no announcement on the
+// members topic; and an error about a secret property does not echo it.
+TEST_F(StatusServerTest, SecretPropertiesAppearInNoLogPageOrAnnouncement) {
+  const std::string marker = "pw-marker-5e1f0c9a";
+  ASSERT_TRUE(cluster_->CreateTopic("secretive", 2).ok());
+  auto server = StatusServer::Start("127.0.0.1:0");
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const std::string url = (*server)->url();
+
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  std::string pages;
+  std::vector<ReadRecord> announced;
+  {
+    RuntimeConfig config = BaseConfig(*cluster_, "secret-keeper", "secret-group", "secretive", Noop());
+    config.endpoint = url;
+    config.kafka["sasl.username"] = "keeper";
+    config.kafka["sasl.password"] = marker;
+    config.kafka["ssl.key.password"] = marker;
+    config.kafka["debug"] = "conf,security,broker";
+    auto rt = MustCreate(std::move(config));
+    if (rt) {
+      (*server)->Add(*rt);
+      if (rt->Start().ok()) {
+        WaitUntil([&] { return Get(url, "/readyz").status == 200; }, 20s);
+        (void)ProduceToPartitions(cluster_->bootstrap(), "secretive", 2, 10);
+        WaitUntil([&] { return rt->Stats().processed == 20; }, 20s);
+      }
+      for (const char* path : {"/", "/status", "/metrics", "/readyz"}) pages += Get(url, path).body;
+      announced = ReadTopic(cluster_->bootstrap(), rt->config().members_topic, 4, 1, 10s);
+      StopWithin(*rt);
+      (*server)->Remove(*rt);
+    }
+  }
+  // An error about a secret property names the property, not the value.
+  RuntimeConfig bad = BaseConfig(*cluster_, "bad", "bad-group", "secretive", Noop());
+  bad.kafka["sasl.oauthbearer.client.secret.typo"] = marker;
+  auto refused = Runtime::Create(std::move(bad));
+  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string err = testing::internal::GetCapturedStderr();
+
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().detail().find("sasl.oauthbearer.client.secret.typo"), std::string::npos)
+      << refused.status().detail();
+  EXPECT_EQ(refused.status().detail().find(marker), std::string::npos) << refused.status().detail();
+  // The checks below see real output: librdkafka's conf dump, a full status page, an announcement.
+  EXPECT_NE((out + err).find("sasl.password"), std::string::npos) << "no configuration debug output";
+  EXPECT_NE(pages.find("secret-group"), std::string::npos) << pages.substr(0, 500);
+  ASSERT_FALSE(announced.empty()) << "no announcement on the members topic";
+  EXPECT_NE(announced.front().value.find("secret-group"), std::string::npos) << announced.front().value;
+
+  EXPECT_EQ(out.find(marker), std::string::npos) << "stdout";
+  EXPECT_EQ(err.find(marker), std::string::npos) << "stderr";
+  EXPECT_EQ(pages.find(marker), std::string::npos) << "status server";
+  for (const auto& r : announced) EXPECT_EQ(r.value.find(marker), std::string::npos) << r.value;
 }
 
 TEST_F(StatusServerTest, MetricsStatusAndProbesMatchWhatWasProcessedAndCommitted) {

@@ -114,6 +114,19 @@ class UsersApiTest : public MockTest {
   }
 };
 
+TEST_F(UsersApiTest, ListensOnLoopbackByDefaultAndAnswersOversizedBodiesWith413) {
+  auto app = Start("u1");
+  ASSERT_TRUE(app);
+  ASSERT_TRUE(app->url().starts_with("http://127.0.0.1:")) << app->url();
+  const size_t cap = users::UsersAppConfig{}.max_body_bytes;
+  Reply big = Send(app->url(), "POST", "/users", "{\"name\":\"" + std::string(cap, 'x') + "\"}");
+  EXPECT_EQ(big.status, 413) << big.body;
+  EXPECT_NE(big.body.find("body larger than"), std::string::npos) << big.body;
+  // Still serving: a normal write succeeds.
+  Reply ok = SendSettled(app->url(), "POST", "/users", NewUser(1));
+  EXPECT_EQ(ok.status, 201) << ok.body;
+}
+
 TEST_F(UsersApiTest, EveryInstanceAnswersEveryUser) {
   auto a = Start("a"), b = Start("b"), c = Start("c");
   ASSERT_TRUE(a && b && c);
