@@ -93,6 +93,7 @@ struct RuntimeStats {
   uint64_t dead_lettered = 0;
   uint64_t skipped = 0;
   size_t in_flight = 0;     // now, across partitions (async handlers: at most max.in.flight)
+  size_t busy_workers = 0;  // worker threads running a handler call (or a lane's slice around it) now
   double throughput = 0;    // messages processed per second over the last ~5 s
   LatencyStats latency;     // since start, all partitions
   uint64_t rebalances = 0;

@@ -8,6 +8,7 @@
 // --max-messages make it the kstrand side of scripts/bench (bench/peers/README.md).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <random>
@@ -213,17 +214,21 @@ int RunConsume(ConsumeOptions& opts) {
   // cannot be taken from a handler that never does. Wait() returns earlier, once
   // the runtime drained (within shutdown.timeout), committed what completed
   // (records a message produced are delivered before its offset commits) and
-  // left the group. After that, Stop() only announces the departure and closes
-  // its threads: still busy after kCloseGrace, it waits on a hung handler, and
-  // the process exits 1 without it. That message is not committed: the
-  // partition's next owner reads it again.
+  // left the group. After that, Stop() announces the departure and flushes its
+  // producers (bounded by their timeouts, long when a broker is down) and joins
+  // its threads. A worker still busy kCloseGrace after that is in a handler
+  // that does not return: the process exits 1 without it. That message is not
+  // committed: the partition's next owner reads it again.
   constexpr auto kCloseGrace = std::chrono::seconds(2);
   for (auto& m : members) (void)m->Wait();
-  for (auto until = std::chrono::steady_clock::now() + kCloseGrace;
-       stopped < members.size() && std::chrono::steady_clock::now() < until;) {
+  const auto handler_running = [&] {
+    return std::any_of(members.begin(), members.end(), [](auto& m) { return m->Stats().busy_workers > 0; });
+  };
+  bool hung = false;
+  for (auto until = std::chrono::steady_clock::now() + kCloseGrace; stopped < members.size() && !hung;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    hung = std::chrono::steady_clock::now() >= until && handler_running();
   }
-  const bool hung = stopped < members.size();
   if (!hung) {
     for (auto& t : stoppers) t.join();
     io.Stop();  // timers still pending complete into stopped runtimes: dropped, uncommitted

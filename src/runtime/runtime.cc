@@ -1149,6 +1149,7 @@ RuntimeStats Runtime::Impl::Stats() const {
     AddCounters(s, p);
     s.in_flight += p.in_flight;  // now: assigned partitions only
   }
+  s.busy_workers = env ? env->pool().busy() : 0;
   s.rebalances = rebalances.load();
   s.commits = commits.load();
   s.commit_errors = commit_errors.load();

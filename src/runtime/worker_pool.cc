@@ -38,11 +38,18 @@ void WorkerPool::Schedule(std::shared_ptr<Task> task) {
   if (wake) cv_.notify_one();
 }
 
+size_t WorkerPool::busy() const {
+  std::lock_guard lock(mu_);
+  return busy_;
+}
+
 void WorkerPool::Loop() {
   std::shared_ptr<Task> task;  // the task this thread just ran, if it has more work
+  bool ran = false;
   for (;;) {
     {
       std::unique_lock lock(mu_);
+      if (ran) --busy_;
       // Requeue at the back (fairness) without notifying: this thread takes the
       // next task itself, so waking another one would only make it find the
       // queue short by one and sleep again.
@@ -55,7 +62,9 @@ void WorkerPool::Loop() {
       if (stopping_) return;
       task = std::move(ready_.front());
       ready_.pop_front();
+      ++busy_;
     }
+    ran = true;
     if (!task->RunSome()) task.reset();
   }
 }

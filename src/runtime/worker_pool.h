@@ -36,14 +36,18 @@ class WorkerPool {
   // Never from a task.
   void Stop();
   size_t size() const { return threads_.size(); }
+  // Threads running a task now. Once the runtime has drained, a thread still
+  // busy is in a handler call that has not returned.
+  size_t busy() const;
 
  private:
   void Loop();
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Task>> ready_;  // guarded by mu_
   size_t waiting_ = 0;                       // guarded by mu_: threads asleep in cv_
+  size_t busy_ = 0;                          // guarded by mu_: threads inside RunSome()
   bool stopping_ = false;                    // guarded by mu_
   std::vector<std::thread> threads_;         // last: joined first in the destructor
 };
