@@ -15,14 +15,18 @@ echo "== build (RelWithDebInfo)"
 scripts/build.sh build-test -DKSTRAND_BUILD_BENCH=ON
 echo "== tests: unit, mock, multiprocess, install, browser"
 # Anchored: an unanchored regex would also match labels that merely contain one of these.
-ctest --test-dir build-test -L '^(unit|mock|multiprocess|install|browser)$' --output-on-failure --no-tests=error
+# Unit and mock tests run two at a time (as under the sanitizers below); the
+# process tests one at a time, each owning the machine's two cores.
+ctest --test-dir build-test -L '^(unit|mock)$' -j2 --output-on-failure --no-tests=error
+ctest --test-dir build-test -L '^(multiprocess|install|browser)$' --output-on-failure --no-tests=error
 echo "== tests: resources (bounded memory, fds and threads across rebalances, hung-handler shutdown)"
 # Alone, after the first pass: its memory figures and shutdown deadline mean
 # most on a machine that runs nothing else.
 ctest --test-dir build-test -L '^resources$' --output-on-failure --no-tests=error
 
 echo "== tests: chaos (embedded broker; tests/chaos, docs/reliability.md)"
-ctest --test-dir build-test -L '^chaos$' -LE '^kafka$' --output-on-failure --no-tests=error
+# Both modes at once: each has its own embedded broker, and they mostly wait.
+ctest --test-dir build-test -L '^chaos$' -LE '^kafka$' -j2 --output-on-failure --no-tests=error
 
 fuzz_seconds="${KSTRAND_FUZZ_SECONDS:-20}"
 echo "== fuzz (libFuzzer, ${fuzz_seconds} s per target)"
