@@ -3,8 +3,12 @@
 // Every tunable is declared once in the settings table (Settings()): name,
 // default, description and validation. That table drives RuntimeConfig::Set,
 // the CLI's flags and --help, error messages and the status API.
-// librdkafka properties pass through untouched in `kafka` and are validated by
-// librdkafka itself when the Runtime is created.
+// librdkafka properties pass through in `kafka` and are validated by librdkafka
+// itself when the Runtime is created; those kstrand owns are refused there,
+// naming the field to use instead (group.id: group_id, bootstrap.servers:
+// brokers, transactional.id: transactional_id, enable.auto.commit and
+// enable.auto.offset.store other than false, isolation.level other than
+// read_committed under exactly-once).
 //
 // Thread safety: a plain value; build it on one thread, hand it to Runtime.
 #pragma once
@@ -39,8 +43,11 @@ enum class Delivery {
 
 // A synchronous handler: runs on a worker thread and returns when the message
 // is done. Return an error Status (or throw) to fail it; the topic's
-// FailurePolicy decides what happens next. A failed message is never committed
-// as processed unless the policy dead-letters or skips it.
+// FailurePolicy decides what happens next; return Errc::kPermanentFailure for
+// a failure no retry will fix, and the policy's action applies at once. A
+// failed message is never committed as processed unless the policy
+// dead-letters or skips it. The message says which attempt this is
+// (Message::attempt()) and when to give up early (Message::stop_token()).
 using Handler = std::function<Status(const Message&)>;
 
 namespace detail {
@@ -93,7 +100,8 @@ enum class FailureAction {
 
 struct FailurePolicy {
   // Attempts in all, the first included (1: no retry). Between attempts the
-  // message's lane (its partition, or its key) waits, so order holds.
+  // message's lane (its partition, or its key) waits, so order holds. A
+  // failure with Errc::kPermanentFailure is not retried.
   int max_attempts = 1;
   // Wait before the second attempt; doubles on each further one, up to
   // max_backoff, each with +-20% jitter.
@@ -160,7 +168,8 @@ struct RuntimeConfig {
   std::string members_topic = "__kstrand_members";  // empty: no announcements
   std::chrono::milliseconds members_interval{1000};
 
-  // librdkafka properties, passed through as given (e.g. "session.timeout.ms").
+  // librdkafka properties, passed through as given (e.g. "session.timeout.ms"),
+  // except those kstrand owns (see the top of this file).
   std::map<std::string, std::string> kafka;
 
   std::vector<TopicHandler> topics;
@@ -168,8 +177,10 @@ struct RuntimeConfig {
   // Called on the poll thread after every assignment change; keep it short.
   std::function<void(const RebalanceEvent&)> on_rebalance;
 
-  // Sets a tunable by its settings-table name (e.g. "commit.interval.ms").
-  // Errors name the setting and say what was wrong with the value.
+  // Sets a tunable by its settings-table name (e.g. "commit.interval", "2s").
+  // Errors name the setting and say what was wrong with the value; an unknown
+  // name's error lists the settings. Runtime::Create() applies the same
+  // validation to the fields, however they were set.
   Status Set(std::string_view name, std::string_view value);
   // Current value of a tunable, formatted as Set accepts it.
   std::string Get(std::string_view name) const;

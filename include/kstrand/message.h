@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +31,15 @@ struct OutputRecord {
   std::vector<std::pair<std::string, std::string>> headers;
   int32_t partition = -1;  // -1: by key, with the murmur2 partitioner Java clients use
 };
+
+namespace detail {
+// What the runtime tells a handler about the attempt it runs; owned by the
+// runtime, valid while the message is being handled.
+struct HandlerContext {
+  int attempt = 1;
+  std::stop_token stop;
+};
+}  // namespace detail
 
 class Message {
  public:
@@ -54,6 +64,19 @@ class Message {
   // Bytes this message holds (key + value), used for lane byte bounds.
   size_t size() const;
 
+  // Which attempt at this message the handler runs: 1 the first time, 2 on
+  // the first retry, up to the topic's FailurePolicy::max_attempts (a batch
+  // handler's messages share their batch's attempt).
+  int attempt() const { return context_ ? context_->attempt : 1; }
+  // Requested when the message's partition is revoked or lost, or the runtime
+  // stops: a long handler polls stop_token().stop_requested(), or waits on it
+  // (std::condition_variable_any::wait_for with the token, std::stop_callback),
+  // and returns early with an error. Its message is then not committed: the
+  // partition's next owner runs it again (under at-most-once, where a stopping
+  // runtime drains what it already committed, it is lost). A message made by
+  // Make() has a token that is never requested.
+  std::stop_token stop_token() const { return context_ ? context_->stop : std::stop_token(); }
+
   // Produces `record` as part of processing this message. Nothing is sent
   // while the handler runs: if the attempt succeeds, the records go out as the
   // message completes; if it fails they are dropped, so a retry never
@@ -76,6 +99,9 @@ class Message {
   // For kstrand's own code: adopt an rd_kafka_message_t*. Not for users.
   explicit Message(void* native) noexcept : native_(native) {}
   void* native() const { return native_; }
+  // For kstrand's own code: what attempt() and stop_token() report, set
+  // before each attempt.
+  void SetContext(const detail::HandlerContext* context) { context_ = context; }
 
  private:
   struct Owned;
@@ -84,6 +110,7 @@ class Message {
   // Produce()'s records; allocated on first use, so messages that produce
   // nothing stay two pointers wide in the lanes' queues.
   mutable std::vector<OutputRecord>* produced_ = nullptr;
+  const detail::HandlerContext* context_ = nullptr;  // set by the lane running it
 };
 
 }  // namespace kstrand

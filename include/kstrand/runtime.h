@@ -1,11 +1,24 @@
 // Runtime: one consumer-group member that processes its assigned partitions in
 // parallel on a bounded worker pool, one ordered lane per partition.
 //
-// Lifecycle: Create() validates the config; Start() connects, subscribes and
-// starts the poll thread; Stop() drains (within shutdown.timeout.ms), commits,
-// leaves the group, joins its threads and returns; Wait() blocks until the
-// runtime has stopped: committed and left the group. A handler that never
-// returns holds Stop() (a thread cannot be taken from it), not Wait().
+// Lifecycle: Create() validates the config; Run() starts, blocks until
+// SIGINT/SIGTERM, Stop() or a failure, stops and returns the final status —
+// what most programs need:
+//
+//   auto runtime = kstrand::Runtime::Create(config);
+//   if (!runtime.ok()) return 2;
+//   return (*runtime)->Run().ok() ? 0 : 1;
+//
+// For finer control: Start() connects, subscribes and starts the poll thread;
+// Stop() drains (within shutdown.timeout), commits, leaves the group and joins
+// its threads; Wait() blocks until the runtime has stopped and returns the
+// final status. A runtime starts once: Start() after Stop() is an error.
+//
+// Stop() is bounded: a handler still running after shutdown.timeout is left
+// to finish on its own thread (a thread cannot be taken from it), its
+// partition committed only up to the messages that completed, and Wait()
+// returns Errc::kTimedOut naming those partitions. What such a handler uses
+// must stay alive until it returns; kstrand keeps its own parts alive.
 //
 // Thread safety: every method may be called from any thread. Handlers run on the
 // worker pool; on_rebalance runs on the poll thread. The Runtime must outlive
@@ -112,13 +125,30 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  // Connects (failing after connect.timeout.ms if no broker answers), checks
-  // that every topic exists, subscribes and starts processing.
+  // Connects (failing after connect.timeout if no broker answers), checks
+  // that every topic exists, subscribes and starts processing. Fails if the
+  // runtime already started or was stopped (create a new one).
   Status Start();
-  // Graceful: stop fetching, drain in-flight work, commit, leave the group.
-  // Idempotent; safe to call from a signal-watching thread.
+  // Start(), then block until a SIGINT/SIGTERM (with `stop_on_signals`:
+  // installs kstrand's handlers, InstallShutdownSignals()), a Stop() from any
+  // thread, or a failure that stops the runtime; then Stop(). Returns the
+  // final status: Start()'s error, the failure, or Stop()'s. A second signal
+  // exits the process at once.
+  Status Run(bool stop_on_signals = true);
+  // Graceful: stop fetching, drain in-flight work (up to shutdown.timeout),
+  // commit, leave the group, join the threads. Idempotent; from any thread.
+  // Called from a handler or on_rebalance (the runtime's own threads) it only
+  // requests the stop and returns at once; the runtime then stops on its own
+  // thread, and Wait() or Run() report how it ended.
   void Stop();
-  // Blocks until the runtime stopped; returns why (Ok after Stop()).
+  // The same with another bound than shutdown.timeout on the drain (an
+  // orchestrator's grace period left), e.g. Stop(std::chrono::seconds(5)).
+  // The first call's bound counts.
+  void Stop(std::chrono::milliseconds drain_timeout);
+  // Blocks until the runtime stopped; returns why: Ok after a Stop() that
+  // drained everything, the failure that stopped the runtime, or
+  // Errc::kTimedOut naming the partitions a handler still running after
+  // shutdown.timeout held back.
   Status Wait();
   // True once Start() succeeded and until the runtime stopped.
   bool running() const;

@@ -23,6 +23,10 @@ enum class Errc {
   kShuttingDown,      // the runtime is stopping
   kFenced,            // work from an older assignment tried to commit
   kInternal,
+  // A handler failure no retry will fix (a message that fails validation):
+  // the topic's FailurePolicy skips its remaining attempts and applies its
+  // action (dead-letter, skip, stop) at once.
+  kPermanentFailure,
 };
 
 const std::error_category& kstrand_category() noexcept;

@@ -207,32 +207,15 @@ int RunConsume(ConsumeOptions& opts) {
     if (!all_running) break;
   }
   spdlog::info("shutting down: draining in-flight work, committing, leaving the group");
+  // One stopper per member, so their drains overlap. Stop() is bounded: a
+  // handler still running after shutdown.timeout (and a short grace) is left
+  // to itself, its message uncommitted, and Wait() says which partitions.
   std::vector<std::thread> stoppers;
-  std::atomic<size_t> stopped{0};
-  for (auto& m : members) stoppers.emplace_back([&m, &stopped] { m->Stop(); stopped++; });
-  // Stop() returns only once every handler call has returned, and a thread
-  // cannot be taken from a handler that never does. Wait() returns earlier, once
-  // the runtime drained (within shutdown.timeout), committed what completed
-  // (records a message produced are delivered before its offset commits) and
-  // left the group. After that, Stop() announces the departure and flushes its
-  // producers (bounded by their timeouts, long when a broker is down) and joins
-  // its threads. A worker still busy kCloseGrace after that is in a handler
-  // that does not return: the process exits 1 without it. That message is not
-  // committed: the partition's next owner reads it again.
-  constexpr auto kCloseGrace = std::chrono::seconds(2);
-  for (auto& m : members) (void)m->Wait();
-  const auto handler_running = [&] {
-    return std::any_of(members.begin(), members.end(), [](auto& m) { return m->Stats().busy_workers > 0; });
-  };
-  bool hung = false;
-  for (auto until = std::chrono::steady_clock::now() + kCloseGrace; stopped < members.size() && !hung;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    hung = std::chrono::steady_clock::now() >= until && handler_running();
-  }
-  if (!hung) {
-    for (auto& t : stoppers) t.join();
-    io.Stop();  // timers still pending complete into stopped runtimes: dropped, uncommitted
-  }
+  for (auto& m : members) stoppers.emplace_back([&m] { m->Stop(); });
+  for (auto& t : stoppers) t.join();
+  const bool hung =
+      std::any_of(members.begin(), members.end(), [](auto& m) { return m->Stats().busy_workers > 0; });
+  if (!hung) io.Stop();  // timers still pending complete into stopped runtimes: dropped, uncommitted
   uint64_t total = 0;
   for (auto& m : members) {
     auto s = m->Stats();
@@ -244,9 +227,9 @@ int RunConsume(ConsumeOptions& opts) {
   spdlog::info("processed {} messages in total", total);
   if (opts.report) std::printf("%s\n", report->ResultLine().c_str());
   if (hung) {
-    spdlog::error("a handler was still running {} after the group was left (shutdown timeout {}); "
+    spdlog::error("a handler was still running after the group was left (shutdown timeout {}); "
                   "exiting without it, its message uncommitted",
-                  FormatDuration(kCloseGrace), FormatDuration(base.shutdown_timeout));
+                  FormatDuration(base.shutdown_timeout));
     std::fflush(stdout);
     spdlog::shutdown();
     std::_Exit(1);  // no destructors: they would join the hung thread

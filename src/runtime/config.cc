@@ -28,10 +28,13 @@ Status SetCount(RuntimeConfig& c, std::string_view v) {
 template <size_t RuntimeConfig::*Field>
 std::string GetCount(const RuntimeConfig& c) { return std::to_string(c.*Field); }
 
+// Every duration is a timeout or an interval: zero would mean "never wait" or
+// "spin", which no setting here supports.
 template <milliseconds RuntimeConfig::*Field>
 Status SetDuration(RuntimeConfig& c, std::string_view v) {
   auto d = ParseDuration(v);
   if (!d.ok()) return d.status();
+  if (d->count() <= 0) return Status(Errc::kInvalidArgument, "must be longer than 0, got '" + std::string(v) + "'");
   c.*Field = *d;
   return Status::Ok();
 }
@@ -142,10 +145,69 @@ std::span<const Setting> Settings() { return kSettings; }
 
 Status RuntimeConfig::Set(std::string_view name, std::string_view value) {
   const Entry* e = Find(name);
-  if (!e) return Status(Errc::kInvalidArgument, "unknown setting '" + std::string(name) + "'");
+  if (!e) {
+    std::string names;
+    for (const auto& entry : kEntries) names += (names.empty() ? "" : ", ") + std::string(entry.meta.name);
+    return Status(Errc::kInvalidArgument, "unknown setting '" + std::string(name) + "'; the settings are: " + names);
+  }
   Status st = e->set(*this, value);
   if (!st.ok()) return Status(st.code(), "setting " + std::string(name) + ": " + st.detail());
   return st;
+}
+
+namespace {
+
+// librdkafka properties whose meaning kstrand owns: setting them in `kafka`
+// would silently break a guarantee (offsets committed to another group, or
+// by librdkafka past unfinished messages), so they are refused, naming what
+// to use instead. `allowed` is the one value that agrees with kstrand, if any.
+struct OwnedProperty {
+  std::string_view name;
+  std::string_view allowed;  // empty: no value is accepted
+  std::string_view use_instead;
+  bool (*applies)(const RuntimeConfig&);
+};
+
+bool Always(const RuntimeConfig&) { return true; }
+bool ExactlyOnce(const RuntimeConfig& c) { return c.delivery == Delivery::kExactlyOnce; }
+
+constexpr std::array kOwnedProperties = {
+    OwnedProperty{"bootstrap.servers", "", "RuntimeConfig::brokers (-b)", &Always},
+    OwnedProperty{"metadata.broker.list", "", "RuntimeConfig::brokers (-b)", &Always},
+    OwnedProperty{"group.id", "", "RuntimeConfig::group_id (-G)", &Always},
+    OwnedProperty{"enable.auto.commit", "false",
+                  "nothing: kstrand commits each partition's frontier itself (commit.interval)", &Always},
+    OwnedProperty{"enable.auto.offset.store", "false",
+                  "nothing: kstrand stores offsets only below messages that completed", &Always},
+    OwnedProperty{"transactional.id", "", "RuntimeConfig::transactional_id (--transactional-id)", &Always},
+    OwnedProperty{"isolation.level", "read_committed",
+                  "nothing: exactly-once reads only committed transactions", &ExactlyOnce},
+};
+
+}  // namespace
+
+Status ValidateKafkaProperties(const RuntimeConfig& config) {
+  for (const auto& owned : kOwnedProperties) {
+    auto it = config.kafka.find(std::string(owned.name));
+    if (it == config.kafka.end() || !owned.applies(config) || (!owned.allowed.empty() && it->second == owned.allowed)) {
+      continue;
+    }
+    return Status(Errc::kInvalidArgument, "librdkafka property " + it->first + "=" + it->second +
+                                              " is set by kstrand; use " + std::string(owned.use_instead));
+  }
+  return Status::Ok();
+}
+
+Status ValidateSettings(const RuntimeConfig& config) {
+  // A field is valid when Set() accepts its own formatted value: the table's
+  // one validation applies to fields assigned directly, not only to Set().
+  RuntimeConfig scratch;
+  for (const auto& e : kEntries) {
+    if (Status st = e.set(scratch, e.get(config)); !st.ok()) {
+      return Status(st.code(), "setting " + std::string(e.meta.name) + ": " + st.detail());
+    }
+  }
+  return Status::Ok();
 }
 
 std::string RuntimeConfig::Get(std::string_view name) const {

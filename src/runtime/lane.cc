@@ -70,17 +70,19 @@ std::optional<Status> LaneEnv::stop_request() const {
   return stop_request_;
 }
 
-void LaneEnv::Close() {
+size_t LaneEnv::Close(std::chrono::steady_clock::time_point deadline) {
   {
     std::lock_guard lock(mu_);
     closed_ = true;
   }
   timers_.Stop();
-  pool_.Stop();
+  const size_t left_running = pool_.Stop(deadline);
+  in_flight_.DropWaiters();
   // Deliver what is under way, then stop the producer here: its delivery
   // callbacks hold lanes, and so this env, and must not be what destroys it
   // (on the producer's own thread).
   if (output) output->Close();
+  return left_running;
 }
 
 // ---- SubLane ----
@@ -99,7 +101,9 @@ class SubLane final : public Task, public std::enable_shared_from_this<SubLane> 
     kAwaiting,  // an async completion or dead-letter deliveries are outstanding
   };
 
-  SubLane(std::shared_ptr<Lane> lane, std::string key) : lane_(std::move(lane)), key_(std::move(key)) {}
+  SubLane(std::shared_ptr<Lane> lane, std::string key) : lane_(std::move(lane)), key_(std::move(key)) {
+    context_.stop = lane_->stop_.get_token();
+  }
 
   bool RunSome() override;
   void OnAsyncDone(Status status);
@@ -138,8 +142,12 @@ class SubLane final : public Task, public std::enable_shared_from_this<SubLane> 
   std::deque<Message> queued_;
   std::vector<Message> running_;
   int attempts_ = 0;     // failed attempts of running_ so far
+  // What running_'s messages report as attempt() and stop_token(); written
+  // only by the party running the sub-lane, before it hands them to a handler.
+  detail::HandlerContext context_;
   size_t permits_ = 0;   // in-flight permits held for running_ (async handlers)
   Status last_error_;    // for dead-letter headers
+  int letter_attempts_ = 0;  // likewise: attempts made before the policy applied
   // Set with a Schedule() by a completion that must not send the dead letters
   // itself (it may run inside Output::Send); RunSome sends them.
   bool dead_letters_due_ = false;
@@ -176,7 +184,7 @@ bool SubLane::RunSome() {
     return false;  // the deliveries schedule what follows
   }
   Lane& l = *lane_;
-  const TopicHandler& spec = l.spec_;
+  const TopicHandler& spec = *l.spec_;
   bool wake = false;
   {
     std::lock_guard lock(l.mu_);
@@ -207,6 +215,7 @@ bool SubLane::RunSome() {
       for (size_t i = 0; i < n; ++i) {
         l.buffered_bytes_ -= queued_.front().size();
         running_.push_back(std::move(queued_.front()));
+        running_.back().SetContext(&context_);
         queued_.pop_front();
       }
       l.buffered_ -= n;
@@ -214,6 +223,7 @@ bool SubLane::RunSome() {
       wake = l.paused_.load() && !l.stopped_.load() && l.HasRoomLocked();
     }
     state_ = spec.async_handler ? State::kAwaiting : State::kRunning;
+    context_.attempt = attempts_ + 1;
   }
   if (wake) l.env_->WakePoller();
 
@@ -240,6 +250,7 @@ bool SubLane::RunSome() {
         failure = std::move(st);
         break;
       }
+      context_.attempt = 1;  // the slice's next message runs for the first time
     }
   }
   if (auto records = TakeProduced(done); !records.empty()) {
@@ -296,7 +307,7 @@ void SubLane::StartAsync() {
   async_started_ = Clock::now();
   auto target = std::make_shared<AsyncCompletion>(shared_from_this());
   Status started = CatchAll([&] {
-    lane_->spec_.async_handler(running_.front(), Completion(target));
+    lane_->spec_->async_handler(running_.front(), Completion(target));
     return Status::Ok();
   });
   if (!started.ok()) target->Complete(std::move(started));  // ignored if the handler completed first
@@ -340,11 +351,13 @@ SubLane::Next SubLane::FinishLocked(size_t done, std::optional<Status> failure) 
   }
   if (!failure) return ContinueLocked();
 
-  const FailurePolicy& policy = l.spec_.on_failure;
+  const FailurePolicy& policy = l.spec_->on_failure;
   const Message& first = running_.front();
   const std::string where = l.tp_.ToString() + " offset " + std::to_string(first.offset().value());
   ++attempts_;
-  if (attempts_ < policy.max_attempts) {
+  // A permanent failure skips the attempts left: no retry would fix it.
+  const bool permanent = failure->code() == make_error_code(Errc::kPermanentFailure);
+  if (attempts_ < policy.max_attempts && !permanent) {
     l.retried_.fetch_add(1);
     auto wait = Backoff(policy, attempts_);
     spdlog::debug("{}: attempt {} of {} failed: {}; retrying in {} ms", where, attempts_, policy.max_attempts,
@@ -354,8 +367,9 @@ SubLane::Next SubLane::FinishLocked(size_t done, std::optional<Status> failure) 
     return Next::kIdle;
   }
   // Out of attempts: a batch failed as a whole, so the policy applies to all of it.
-  const size_t failed = l.spec_.batch_handler ? running_.size() : 1;
+  const size_t failed = l.spec_->batch_handler ? running_.size() : 1;
   l.failed_.fetch_add(failed);
+  letter_attempts_ = attempts_;
   attempts_ = 0;
   switch (policy.then) {
     case FailureAction::kSkip:
@@ -408,8 +422,8 @@ void SubLane::SendToDeadLetters(Status error) {
   // running_ is ours (state kAwaiting): read it outside the lock, because
   // sending may wait for room in the producer's queue.
   Lane& l = *lane_;
-  const FailurePolicy& policy = l.spec_.on_failure;
-  const size_t n = l.spec_.batch_handler ? running_.size() : 1;
+  const FailurePolicy& policy = l.spec_->on_failure;
+  const size_t n = l.spec_->batch_handler ? running_.size() : 1;
   std::vector<OutputRecord> letters;
   for (size_t i = 0; i < n; ++i) {
     const Message& m = running_[i];
@@ -420,7 +434,7 @@ void SubLane::SendToDeadLetters(Status error) {
     r.headers.emplace_back("kstrand-source-partition", std::to_string(m.partition().value()));
     r.headers.emplace_back("kstrand-source-offset", std::to_string(m.offset().value()));
     r.headers.emplace_back("kstrand-error", error.ToString());
-    r.headers.emplace_back("kstrand-attempts", std::to_string(policy.max_attempts));
+    r.headers.emplace_back("kstrand-attempts", std::to_string(letter_attempts_));
     spdlog::warn("{} offset {}: {}; sending to dead-letter topic {}", l.tp_.ToString(), m.offset().value(),
                  error.ToString(), policy.dead_letter_topic);
     letters.push_back(std::move(r));
@@ -459,11 +473,11 @@ void SubLane::SendToDeadLetters(Status error) {
 
 // ---- Lane ----
 
-Lane::Lane(TopicPartition tp, Generation generation, const TopicHandler& spec, std::shared_ptr<LaneEnv> env,
-           std::vector<int64_t> already_done)
+Lane::Lane(TopicPartition tp, Generation generation, std::shared_ptr<const TopicHandler> spec,
+           std::shared_ptr<LaneEnv> env, std::vector<int64_t> already_done)
     : tp_(std::move(tp)),
       generation_(generation),
-      spec_(spec),
+      spec_(std::move(spec)),
       env_(std::move(env)),
       already_done_(std::move(already_done)) {}
 
@@ -505,7 +519,7 @@ SubLane* Lane::SubLaneFor(const Message& m) {
     live_.emplace(raw, std::move(sub));
     return raw;
   };
-  switch (spec_.ordering) {
+  switch (spec_->ordering) {
     case Ordering::kPartition:
       if (!partition_lane_) partition_lane_ = make("");
       return partition_lane_;
@@ -532,7 +546,7 @@ void Lane::ForgetLocked(SubLane* sub) {
     partition_lane_ = nullptr;
   } else if (null_key_lane_ == sub) {
     null_key_lane_ = nullptr;
-  } else if (spec_.ordering == Ordering::kKey) {
+  } else if (spec_->ordering == Ordering::kKey) {
     auto it = key_lanes_.find(sub->key());
     if (it != key_lanes_.end() && it->second == sub) key_lanes_.erase(it);
   }
@@ -636,6 +650,8 @@ void Lane::DropQueuedLocked() {
 }
 
 void Lane::Revoke(bool drop_buffered) {
+  // Handlers told first, outside the lock: a stop_callback runs here, on this thread.
+  stop_.request_stop();
   std::lock_guard lock(mu_);
   drop_buffered_ = drop_buffered;
   revoked_ = true;

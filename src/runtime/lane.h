@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -74,10 +75,17 @@ class LaneEnv {
   void RequestStop(Status why);
   std::optional<Status> stop_request() const;
   // Stops the threads and closes the output (never from a task or callback);
-  // WakePoller and RequestStop do nothing afterwards.
-  void Close();
+  // WakePoller and RequestStop do nothing afterwards. A worker still inside a
+  // handler at `deadline` is left to finish on its own (WorkerPool::Stop);
+  // returns how many were.
+  size_t Close(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+  // Keeps `owner` until this env is destroyed, after the last lane: the
+  // consumer whose messages a late completion or a handler left running may
+  // still hold (librdkafka requires its messages destroyed before it).
+  void KeepUntilLanesAreGone(std::shared_ptr<void> owner) { kept_ = std::move(owner); }
 
  private:
+  std::shared_ptr<void> kept_;  // first: destroyed last
   mutable std::mutex mu_;
   const std::function<void()> wake_poller_;  // called under mu_, so never after Close()
   bool closed_ = false;                       // guarded by mu_
@@ -93,8 +101,10 @@ class Lane final : public std::enable_shared_from_this<Lane> {
  public:
   // `already_done`: offsets a previous owner completed above the committed
   // offset (from the commit metadata); they are skipped when they arrive.
-  Lane(TopicPartition tp, Generation generation, const TopicHandler& spec, std::shared_ptr<LaneEnv> env,
-       std::vector<int64_t> already_done = {});
+  // The lane shares `spec` (and so its handlers and failure policy): a late
+  // completion may reach it after the Runtime that made it is gone.
+  Lane(TopicPartition tp, Generation generation, std::shared_ptr<const TopicHandler> spec,
+       std::shared_ptr<LaneEnv> env, std::vector<int64_t> already_done = {});
   ~Lane();
 
   const TopicPartition& partition() const { return tp_; }
@@ -171,7 +181,7 @@ class Lane final : public std::enable_shared_from_this<Lane> {
 
   const TopicPartition tp_;
   const Generation generation_;
-  const TopicHandler& spec_;
+  const std::shared_ptr<const TopicHandler> spec_;
   const std::shared_ptr<LaneEnv> env_;
   const std::chrono::system_clock::time_point assigned_since_ = std::chrono::system_clock::now();
 
@@ -195,6 +205,9 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   std::vector<std::shared_ptr<SubLane>> held_;                  // guarded by mu_: wait until holds_ is 0
   std::function<void()> on_idle_;                               // guarded by mu_: set by a successor
 
+  // Requested by Revoke (so by a revoke, a loss, a rewind and the runtime's
+  // stop): what handlers see as Message::stop_token().
+  std::stop_source stop_;
   std::atomic<bool> drop_buffered_{false};  // set before revoked_
   std::atomic<bool> revoked_{false};
   std::atomic<bool> retired_{false};

@@ -35,7 +35,8 @@ Message::~Message() {
 Message::Message(Message&& other) noexcept
     : native_(std::exchange(other.native_, nullptr)),
       owned_(std::exchange(other.owned_, nullptr)),
-      produced_(std::exchange(other.produced_, nullptr)) {}
+      produced_(std::exchange(other.produced_, nullptr)),
+      context_(std::exchange(other.context_, nullptr)) {}
 
 Message& Message::operator=(Message&& other) noexcept {
   if (this != &other) {
@@ -43,6 +44,7 @@ Message& Message::operator=(Message&& other) noexcept {
     native_ = std::exchange(other.native_, nullptr);
     owned_ = std::exchange(other.owned_, nullptr);
     produced_ = std::exchange(other.produced_, nullptr);
+    context_ = std::exchange(other.context_, nullptr);
   }
   return *this;
 }

@@ -4,6 +4,8 @@
 // on the worker pool and never block the poll thread.
 #include "kstrand/runtime.h"
 
+#include "kstrand/shutdown.h"
+
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -29,6 +31,7 @@
 #include "runtime/offset_metadata.h"
 #include "runtime/parse.h"
 #include "runtime/restorer.h"
+#include "runtime/settings.h"
 #include "state/table.h"
 
 namespace kstrand {
@@ -52,6 +55,9 @@ constexpr int kCommitTimeoutMs = 10000;  // bound on a synchronous commit (revok
 constexpr int kRevokeCommitRetryMs = 1000;
 // Bound on reading the committed offsets (and their metadata) of an assignment.
 constexpr int kCommittedFetchTimeoutMs = 5000;
+// Stop(): after the drain waited shutdown.timeout for handlers, how long the
+// worker threads get to return before a handler still running is left to it.
+constexpr auto kHungHandlerGrace = std::chrono::seconds(1);
 
 std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
   std::vector<TopicPartition> out;
@@ -89,18 +95,20 @@ class Runtime::Impl {
  public:
   explicit Impl(RuntimeConfig c) : config(std::move(c)) {
     for (const auto& t : config.topics) {
-      TopicHandler& spec = specs.emplace(t.topic, t).first->second;
+      auto spec = std::make_shared<TopicHandler>(t);
       // A table's lane applies its records in batches, in partition order.
       if (auto table = t.table) {
-        spec.batch_handler = [table](std::span<const Message> batch) { return table->impl().Apply(batch); };
-        spec.ordering = Ordering::kPartition;
+        spec->batch_handler = [table](std::span<const Message> batch) { return table->impl().Apply(batch); };
+        spec->ordering = Ordering::kPartition;
       }
+      specs.emplace(t.topic, std::move(spec));
     }
   }
-  ~Impl() { Stop(); }
+  ~Impl() { Stop(config.shutdown_timeout); }
 
   Status Start();
-  void Stop();
+  void Stop(std::chrono::milliseconds drain_timeout);
+  Status Run(bool stop_on_signals);
   Status Wait();
   std::vector<TopicPartition> Assignment() const;
   RuntimeStats Stats() const;
@@ -131,7 +139,9 @@ class Runtime::Impl {
   // producer cannot go on (fenced, fatal), the runtime stops with `why`.
   void TransactionFailed(Status why);
   void RewindToCommitted();
-  void Drain(const std::vector<std::shared_ptr<Lane>>& lanes, std::chrono::milliseconds timeout);
+  // Revokes the lanes and waits for them; returns those still busy at the timeout.
+  std::vector<std::shared_ptr<Lane>> Drain(const std::vector<std::shared_ptr<Lane>>& lanes,
+                                           std::chrono::milliseconds timeout);
   void Shutdown();
   void Finish(Status status);
 
@@ -162,9 +172,9 @@ class Runtime::Impl {
                        void* opaque) noexcept;
   static int StatsCb(rd_kafka_t*, char* json, size_t len, void* opaque) noexcept;
 
-  // config.topics by name; read-only after construction. Lanes refer to these
-  // (node-based map: stable addresses).
-  std::unordered_map<std::string, TopicHandler> specs;
+  // config.topics by name; read-only after construction. Lanes share them: a
+  // late completion may reach its lane's handler spec after this runtime is gone.
+  std::unordered_map<std::string, std::shared_ptr<const TopicHandler>> specs;
   // Reads the committed offsets of newly assigned partitions, with the
   // completions above them a previous owner left in the commit metadata.
   std::map<TopicPartition, std::vector<int64_t>> ReadCommitted(rd_kafka_topic_partition_list_t* partitions);
@@ -218,7 +228,11 @@ class Runtime::Impl {
   bool released_in_close = false;
   std::vector<Message> dispatch_run;  // poll thread only: Dispatch's buffer, kept to reuse its capacity
 
-  std::atomic<bool> stop_requested{false};
+  std::atomic<bool> stop_requested{false};  // by Stop(), a fatal error; never cleared
+  // How long the shutdown drain waits for handlers: shutdown.timeout unless
+  // Stop() was given another.
+  std::atomic<std::chrono::milliseconds> shutdown_timeout{config.shutdown_timeout};
+  std::mutex stop_mu;  // one Start() or Stop() at a time
   Status fatal_status;  // poll thread only (Start's thread before it runs): set by a fatal client error
   bool async_commit_pending = false;  // poll thread only: an async commit awaits its result
   Status transaction_failure;         // poll thread only: exactly-once stopped committing
@@ -242,6 +256,7 @@ class Runtime::Impl {
   bool finished = false;  // guarded by state_mu
   Status exit_status;     // guarded by state_mu
   std::thread poll_thread;
+  std::atomic<std::thread::id> poll_thread_id;  // for Stop() to know it is called from on_rebalance
 };
 
 kafka::Properties Runtime::Impl::ClientProperties() const {
@@ -299,6 +314,10 @@ std::string Runtime::Impl::TransactionalId() const {
 }
 
 Status Runtime::Impl::Start() {
+  std::lock_guard starting(stop_mu);
+  if (stop_requested) {
+    return Status(Errc::kInvalidArgument, "runtime already stopped: a stopped runtime cannot start again; create a new one");
+  }
   if (running || poll_thread.joinable()) return Status(Errc::kInvalidArgument, "runtime already started");
   auto rk = kafka::NewClient(RD_KAFKA_CONSUMER, ClientProperties(), [this](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_rebalance_cb(conf, &Impl::RebalanceCb);
@@ -362,6 +381,7 @@ Status Runtime::Impl::Start() {
   }
   running = true;
   poll_thread = std::thread([this] { PollLoop(); });
+  poll_thread_id = poll_thread.get_id();
   return Status::Ok();
 }
 
@@ -621,23 +641,27 @@ void Runtime::Impl::OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_pa
   }
 }
 
-void Runtime::Impl::Drain(const std::vector<std::shared_ptr<Lane>>& which, std::chrono::milliseconds timeout) {
+std::vector<std::shared_ptr<Lane>> Runtime::Impl::Drain(const std::vector<std::shared_ptr<Lane>>& which,
+                                                        std::chrono::milliseconds timeout) {
   // At-least-once drops what is queued (the next owner reads it again); at-most-once
   // already committed it, so it must run here or never.
   const bool drop = config.delivery != Delivery::kAtMostOnce;
   for (const auto& lane : which) lane->Revoke(drop);
   auto deadline = Clock::now() + timeout;
+  std::vector<std::shared_ptr<Lane>> busy;
   for (const auto& lane : which) {
     if (!lane->WaitIdle(deadline)) {
       spdlog::warn("{}: {} still busy after {}; committing what completed, the rest will be read again",
                    config.name, lane->partition().ToString(), FormatDuration(timeout));
+      busy.push_back(lane);
     }
   }
+  return busy;
 }
 
 Table::Impl* Runtime::Impl::TableOf(const std::string& topic) const {
   auto it = specs.find(topic);
-  return it != specs.end() && it->second.table ? &it->second.table->impl() : nullptr;
+  return it != specs.end() && it->second->table ? &it->second->table->impl() : nullptr;
 }
 
 void Runtime::Impl::AssignTables(rd_kafka_topic_partition_list_t* partitions,
@@ -739,14 +763,14 @@ void Runtime::Impl::RevokeStores(const std::vector<TopicPartition>& partitions) 
   for (const auto& tp : partitions) {
     auto spec = specs.find(tp.topic);
     if (spec == specs.end()) continue;
-    for (const auto& store : spec->second.stores) store->impl().Revoke(tp.partition);
+    for (const auto& store : spec->second->stores) store->impl().Revoke(tp.partition);
   }
 }
 
 void Runtime::Impl::CheckRestores() {
   for (const auto& [topic, spec] : specs) {
-    if (!spec.table) continue;
-    Table::Impl& table = spec.table->impl();
+    if (!spec->table) continue;
+    Table::Impl& table = spec->table->impl();
     for (Partition p : table.Restoring()) {
       if (table.NeedsRestoreTarget(p)) {
         int64_t low = -1, high = -1;
@@ -806,7 +830,7 @@ void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
         if (auto predecessor = it->second.lock()) lane->After(predecessor);
         retired.erase(it);
       }
-      if (!spec->second.stores.empty()) AssignStores(lane, spec->second);
+      if (!spec->second->stores.empty()) AssignStores(lane, *spec->second);
       lanes[tp] = std::move(lane);
     }
   }
@@ -1082,8 +1106,19 @@ int Runtime::Impl::StatsCb(rd_kafka_t*, char* json, size_t len, void* opaque) no
 
 void Runtime::Impl::Shutdown() {
   auto all = AssignedLanes();
-  Drain(all, config.shutdown_timeout);
+  const std::chrono::milliseconds drain_timeout = shutdown_timeout;
+  const auto busy = Drain(all, drain_timeout);
   CommitFrontiers(true, all);
+  if (!busy.empty() && fatal_status.ok()) {
+    std::string left;
+    for (const auto& lane : busy) {
+      left += (left.empty() ? "" : ", ") + lane->partition().ToString() + " (committed up to offset " +
+              std::to_string(lane->committed()) + ")";
+    }
+    fatal_status = Status(Errc::kTimedOut, "handlers were still running after the shutdown drain (" +
+                                               FormatDuration(drain_timeout) + "); left uncommitted past "
+                                               "their message, to be read again by the next owner: " + left);
+  }
   // Leaves the group; the revoke callback runs inside and finds the lanes drained.
   closing = true;
   if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer.get())) {
@@ -1100,8 +1135,16 @@ void Runtime::Impl::Finish(Status status) {
   state_cv.notify_all();
 }
 
-void Runtime::Impl::Stop() {
+void Runtime::Impl::Stop(std::chrono::milliseconds drain_timeout) {
+  // Read by the poll thread's Shutdown() once it sees stop_requested.
+  if (!stop_requested) shutdown_timeout = drain_timeout;
   stop_requested = true;
+  // From a handler or on_rebalance: joining would wait for this very call.
+  if (std::this_thread::get_id() == poll_thread_id.load() || (env && env->pool().OnWorkerThread())) {
+    if (queue) rd_kafka_queue_yield(queue.get());
+    return;
+  }
+  std::lock_guard stopping(stop_mu);
   if (poll_thread.joinable()) {
     if (queue) rd_kafka_queue_yield(queue.get());
     poll_thread.join();
@@ -1113,9 +1156,27 @@ void Runtime::Impl::Stop() {
     (void)announcer->Flush(kCommitTimeoutMs);
     announcer.reset();
   }
-  // Joins workers and timers; a completion arriving later finds its lane
-  // revoked and only drops its message.
-  if (env) env->Close();
+  // Joins workers and timers. The drain already waited for the handlers: a
+  // worker still in one after a short grace is left to it.
+  if (env) {
+    if (size_t hung = env->Close(Clock::now() + kHungHandlerGrace); hung > 0) {
+      spdlog::warn("{}: stopped with {} handler call(s) still running; they finish on their own", config.name, hung);
+    }
+    // Nothing runs the lanes any more: halting them drops the sub-lanes that
+    // wait for a worker, a timer or a permit (each holds its lane, which
+    // holds it), and a completion arriving later finds its lane halted and
+    // only drops its message. The poll thread is gone: `retired` is ours.
+    std::vector<std::shared_ptr<Lane>> left = AssignedLanes();
+    for (const auto& [tp, weak] : retired) {
+      if (auto lane = weak.lock()) left.push_back(std::move(lane));
+    }
+    for (const auto& lane : left) lane->Revoke(/*drop_buffered=*/true);
+    // A late completion's or a left handler's message may still belong to
+    // the consumer, and rd_kafka_destroy() waits for every one of them: the
+    // consumer goes with the last lane.
+    queue.reset();  // before the consumer it belongs to
+    if (consumer) env->KeepUntilLanesAreGone(std::shared_ptr<rd_kafka_t>(std::move(consumer)));
+  }
   {
     std::lock_guard lock(lanes_mu);
     lanes.clear();
@@ -1123,6 +1184,22 @@ void Runtime::Impl::Stop() {
   queue.reset();
   consumer.reset();
   Finish(Status::Ok());
+}
+
+Status Runtime::Impl::Run(bool stop_on_signals) {
+  if (stop_on_signals) InstallShutdownSignals();
+  KSTRAND_RETURN_IF_ERROR(Start());
+  for (;;) {
+    if (stop_on_signals && WaitForShutdown(std::chrono::milliseconds(100))) break;
+    std::unique_lock lock(state_mu);
+    if (state_cv.wait_for(lock, std::chrono::milliseconds(stop_on_signals ? 0 : 100), [&] {
+          return finished || stop_requested.load();
+        })) {
+      break;
+    }
+  }
+  Stop(config.shutdown_timeout);
+  return Wait();
 }
 
 Status Runtime::Impl::Wait() {
@@ -1210,12 +1287,16 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeConfig config) {
       return Status(Errc::kInvalidArgument, "topic " + t.topic + ": given twice");
     }
   }
+  KSTRAND_RETURN_IF_ERROR(ValidateSettings(config));
+  KSTRAND_RETURN_IF_ERROR(ValidateKafkaProperties(config));
   KSTRAND_RETURN_IF_ERROR(kafka::ValidateProperties(config.kafka));
   return std::unique_ptr<Runtime>(new Runtime(std::make_unique<Impl>(std::move(config))));
 }
 
 Status Runtime::Start() { return impl_->Start(); }
-void Runtime::Stop() { impl_->Stop(); }
+void Runtime::Stop() { impl_->Stop(impl_->config.shutdown_timeout); }
+void Runtime::Stop(std::chrono::milliseconds drain_timeout) { impl_->Stop(drain_timeout); }
+Status Runtime::Run(bool stop_on_signals) { return impl_->Run(stop_on_signals); }
 Status Runtime::Wait() { return impl_->Wait(); }
 bool Runtime::running() const { return impl_->running.load(); }
 std::vector<TopicPartition> Runtime::Assignment() const { return impl_->Assignment(); }

@@ -4,67 +4,108 @@
 
 namespace kstrand::runtime {
 
-WorkerPool::WorkerPool(size_t threads) {
+WorkerPool::WorkerPool(size_t threads) : state_(std::make_shared<State>()) {
+  state_->running = threads;
   threads_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  for (size_t i = 0; i < threads; ++i) {
+    threads_.emplace_back([state = state_] { Loop(state); });
+    thread_ids_.push_back(threads_.back().get_id());
+  }
 }
 
 WorkerPool::~WorkerPool() { Stop(); }
 
-void WorkerPool::Stop() {
+size_t WorkerPool::Stop(std::chrono::steady_clock::time_point deadline) {
+  std::deque<std::shared_ptr<Task>> dropped;  // destroyed after the lock is released
+  bool all_out;
   {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
+    std::unique_lock lock(state_->mu);
+    // Stopped before: its threads were joined, or left running for good.
+    if (state_->stopping) return state_->running;
+    state_->stopping = true;
+    state_->cv.notify_all();
+    // On a pool thread (its task released the last reference to the pool's
+    // owner) that thread cannot wait for itself.
+    const size_t self = OnWorkerThread() ? 1 : 0;
+    all_out = state_->exited.wait_until(lock, deadline, [&] { return state_->running <= self; });
+    dropped.swap(state_->ready);
   }
-  cv_.notify_all();
+  size_t left = 0;
   for (auto& t : threads_) {
-    if (t.joinable()) t.join();
+    if (!t.joinable()) continue;
+    if (all_out && t.get_id() != std::this_thread::get_id()) {
+      t.join();
+    } else {
+      // Which threads are out is not known one by one; those out end at
+      // once anyway, and the one still in a task ends when it returns.
+      t.detach();
+    }
   }
-  std::deque<std::shared_ptr<Task>> dropped;
-  std::lock_guard lock(mu_);
-  dropped.swap(ready_);  // destroyed after the lock is released
+  if (!all_out) {
+    std::lock_guard lock(state_->mu);
+    left = state_->running;
+  }
+  return left;
 }
 
 void WorkerPool::Schedule(std::shared_ptr<Task> task) {
   bool wake;
   {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
-    ready_.push_back(std::move(task));
+    std::lock_guard lock(state_->mu);
+    if (state_->stopping) return;
+    state_->ready.push_back(std::move(task));
     // Busy threads take the task when they finish theirs; a futex wake per
     // message costs more than many handlers.
-    wake = waiting_ > 0;
+    wake = state_->waiting > 0;
   }
-  if (wake) cv_.notify_one();
+  if (wake) state_->cv.notify_one();
 }
 
 size_t WorkerPool::busy() const {
-  std::lock_guard lock(mu_);
-  return busy_;
+  std::lock_guard lock(state_->mu);
+  return state_->busy;
 }
 
-void WorkerPool::Loop() {
+bool WorkerPool::OnWorkerThread() const {
+  return std::find(thread_ids_.begin(), thread_ids_.end(), std::this_thread::get_id()) != thread_ids_.end();
+}
+
+void WorkerPool::Loop(const std::shared_ptr<State>& state) {
+  State& s = *state;
   std::shared_ptr<Task> task;  // the task this thread just ran, if it has more work
   bool ran = false;
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      if (ran) --busy_;
+      std::unique_lock lock(s.mu);
+      if (ran) --s.busy;
+      if (s.stopping) {
+        // Not requeued: a task left in `ready` could keep its owner, and so
+        // this State, alive for good. Destroyed after the lock is released.
+        --s.running;
+        s.exited.notify_all();
+        return;
+      }
       // Requeue at the back (fairness) without notifying: this thread takes the
       // next task itself, so waking another one would only make it find the
       // queue short by one and sleep again.
-      if (task) ready_.push_back(std::move(task));
-      while (!stopping_ && ready_.empty()) {
-        ++waiting_;
-        cv_.wait(lock);
-        --waiting_;
+      if (task) s.ready.push_back(std::move(task));
+      while (!s.stopping && s.ready.empty()) {
+        ++s.waiting;
+        s.cv.wait(lock);
+        --s.waiting;
       }
-      if (stopping_) return;
-      task = std::move(ready_.front());
-      ready_.pop_front();
-      ++busy_;
+      if (s.stopping) {
+        --s.running;
+        s.exited.notify_all();
+        return;
+      }
+      task = std::move(s.ready.front());
+      s.ready.pop_front();
+      ++s.busy;
     }
     ran = true;
+    // The task may hold the last reference to what owns this pool: released
+    // here, outside the lock, it may destroy the pool, never `s`.
     if (!task->RunSome()) task.reset();
   }
 }
@@ -93,6 +134,12 @@ void InFlightLimit::Release(size_t n) {
     }
   }
   for (auto& task : wake) pool_.Schedule(std::move(task));
+}
+
+void InFlightLimit::DropWaiters() {
+  std::deque<std::shared_ptr<Task>> dropped;  // destroyed after the lock is released
+  std::lock_guard lock(mu_);
+  dropped.swap(waiters_);
 }
 
 size_t InFlightLimit::in_use() const {

@@ -6,9 +6,11 @@
 // the task goes to the back of the queue (fairness between partitions).
 //
 // Thread safety: Schedule() from any thread. Stop() (and the destructor) joins
-// the threads; tasks queued then, or scheduled later, are dropped.
+// the threads, or leaves those stuck in a task past its deadline; tasks queued
+// then, or scheduled later, are dropped.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -33,23 +35,37 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   void Schedule(std::shared_ptr<Task> task);
-  // Never from a task.
-  void Stop();
+  // Stops the threads, waiting until `deadline` for those inside a task; a
+  // thread still in one then (a handler that does not return) is left to
+  // finish it on its own: it owns what it uses (State, its task), so the
+  // pool may be destroyed meanwhile. Never from a task. Returns how many
+  // threads were left running.
+  size_t Stop(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
   size_t size() const { return threads_.size(); }
   // Threads running a task now. Once the runtime has drained, a thread still
   // busy is in a handler call that has not returned.
   size_t busy() const;
+  // True on one of this pool's threads (a handler calling back into the runtime).
+  bool OnWorkerThread() const;
 
  private:
-  void Loop();
+  // Shared by the pool and its threads, so a thread left inside a task may
+  // outlive the pool.
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;       // work arrived, or stopping
+    std::condition_variable exited;   // a thread left Loop
+    std::deque<std::shared_ptr<Task>> ready;  // guarded by mu
+    size_t waiting = 0;                       // guarded by mu: threads asleep in cv
+    size_t busy = 0;                          // guarded by mu: threads inside RunSome()
+    size_t running = 0;                       // guarded by mu: threads not yet out of Loop
+    bool stopping = false;                    // guarded by mu
+  };
+  static void Loop(const std::shared_ptr<State>& state);
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::shared_ptr<Task>> ready_;  // guarded by mu_
-  size_t waiting_ = 0;                       // guarded by mu_: threads asleep in cv_
-  size_t busy_ = 0;                          // guarded by mu_: threads inside RunSome()
-  bool stopping_ = false;                    // guarded by mu_
-  std::vector<std::thread> threads_;         // last: joined first in the destructor
+  const std::shared_ptr<State> state_;
+  std::vector<std::thread> threads_;  // last: joined (or left) first in the destructor
+  std::vector<std::thread::id> thread_ids_;  // fixed at construction
 };
 
 // InFlightLimit: the runtime-wide bound on messages handed to async handlers
@@ -66,6 +82,9 @@ class InFlightLimit {
   bool TryAcquire(size_t n, std::shared_ptr<Task> waiter);
   void Release(size_t n);
   size_t in_use() const;
+  // Forgets the parked tasks (the pool that would run them has stopped): a
+  // parked task may hold what owns this limit.
+  void DropWaiters();
 
  private:
   mutable std::mutex mu_;

@@ -105,7 +105,7 @@ TEST_F(ResourcesTest, FiftyMembersJoiningAndLeavingLeakNoFileDescriptorsOrThread
   EXPECT_TRUE(stay->Wait().ok());
 }
 
-TEST_F(ResourcesTest, HungHandlerLeavesTheGroupWithinShutdownTimeoutCommittingNothingPastIt) {
+TEST_F(ResourcesTest, HungHandlerLeavesTheGroupAndStopReturnsWithinShutdownTimeoutCommittingNothingPastIt) {
   constexpr int64_t kHungAt = 5;
   const std::string topic = "hung";
   ASSERT_TRUE(cluster_->CreateTopic(topic, 1).ok());
@@ -132,13 +132,18 @@ TEST_F(ResourcesTest, HungHandlerLeavesTheGroupWithinShutdownTimeoutCommittingNo
   ASSERT_TRUE(WaitUntil([&] { return hung.load(); }, 30s));
 
   const auto start = std::chrono::steady_clock::now();
-  std::thread stopper([&] { rt->Stop(); });
+  std::atomic<bool> stop_returned{false};
+  std::thread stopper([&] {
+    rt->Stop();
+    stop_returned = true;
+  });
   // Wait() returns once the runtime drained (up to shutdown.timeout), committed
-  // and left the group; Stop() also joins the worker threads, so it returns only
-  // after the handler does (runtime.h).
+  // and left the group; Stop() returns a grace of 1 s later, leaving the
+  // handler to itself (runtime.h).
   auto waited = std::async(std::launch::async, [&] { return rt->Wait(); });
   const bool left = waited.wait_for(2s + 3s) == std::future_status::ready;
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  const bool stop_bounded = WaitUntil([&] { return stop_returned.load(); }, 2s + 1s + 3s - took);
   auto committed = OffsetReader::Create(cluster_->bootstrap(), "hung-group")->Committed(topic, 1);
   {
     std::lock_guard lock(mu);
@@ -154,7 +159,11 @@ TEST_F(ResourcesTest, HungHandlerLeavesTheGroupWithinShutdownTimeoutCommittingNo
   // leave, which take milliseconds on the embedded cluster.
   EXPECT_TRUE(left) << "the runtime had not left the group " << took.count() << " ms after Stop()";
   EXPECT_GE(took, 2s) << "the runtime did not wait for the handler";
-  EXPECT_TRUE(waited.get().ok());
+  EXPECT_TRUE(stop_bounded) << "Stop() had not returned with the handler still hung";
+  Status why = waited.get();
+  EXPECT_EQ(why.code(), make_error_code(Errc::kTimedOut)) << why.ToString();
+  EXPECT_NE(why.detail().find("hung[0]"), std::string::npos) << "the report does not name the partition: "
+                                                             << why.detail();
   // Not past the hung message. Maybe below it: the messages before it in the
   // same slice of the lane complete with that slice.
   EXPECT_GE(committed[0], 0);

@@ -119,13 +119,24 @@ TEST(RuntimeConfigTest, BadValueErrorSaysWhatWasExpected) {
   EXPECT_NE(st.detail().find("at-least-once, at-most-once or exactly-once"), std::string::npos) << st.detail();
 }
 
-TEST(RuntimeConfigTest, UnknownSettingIsInvalidArgumentNamingIt) {
+TEST(RuntimeConfigTest, UnknownSettingIsInvalidArgumentNamingItAndListingTheSettings) {
   RuntimeConfig c;
   Status st = c.Set("worker.count", "4");
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), make_error_code(Errc::kInvalidArgument));
   EXPECT_NE(st.detail().find("worker.count"), std::string::npos) << st.detail();
   EXPECT_NE(st.detail().find("unknown"), std::string::npos) << st.detail();
+  for (const Setting& s : Settings()) EXPECT_NE(st.detail().find(s.name), std::string::npos) << s.name;
+}
+
+TEST(RuntimeConfigTest, ZeroDurationsAreRefusedForEveryTimeoutAndInterval) {
+  RuntimeConfig c;
+  for (const char* name : {"commit.interval", "revoke.timeout", "shutdown.timeout", "connect.timeout",
+                           "members.interval"}) {
+    Status st = c.Set(name, "0s");
+    EXPECT_FALSE(st.ok()) << name;
+    EXPECT_NE(st.detail().find(name), std::string::npos) << st.detail();
+  }
 }
 
 TEST(ParsePropertiesTest, SplitsAtTheFirstEqualsAndKeepsTheLastValueOfAKey) {

@@ -1,5 +1,5 @@
-// Test scaffolding for lanes: a LaneEnv with the topic specs its lanes point
-// to, and a one-shot Gate threads can wait on.
+// Test scaffolding for lanes: a LaneEnv for the lanes it makes, and a
+// one-shot Gate threads can wait on.
 #pragma once
 
 #include <chrono>
@@ -47,9 +47,9 @@ class Rig {
 
   std::shared_ptr<Lane> MakeLane(int32_t partition, TopicHandler spec, std::vector<int64_t> already_done = {}) {
     spec.topic = "t";
-    specs_.push_back(std::move(spec));
     return std::make_shared<Lane>(TopicPartition{"t", Partition(partition)}, Generation(next_generation_++),
-                                  specs_.back(), env_, std::move(already_done));
+                                  std::make_shared<const TopicHandler>(std::move(spec)), env_,
+                                  std::move(already_done));
   }
   std::shared_ptr<Lane> MakeLane(int32_t partition, Handler handler) {
     TopicHandler spec;
@@ -60,7 +60,6 @@ class Rig {
 
  private:
   std::shared_ptr<LaneEnv> env_;
-  std::deque<TopicHandler> specs_;  // stable addresses
   int64_t next_generation_ = 1;
 };
 

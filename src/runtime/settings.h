@@ -1,0 +1,18 @@
+// Validation of a whole RuntimeConfig against the settings table
+// (config.cc), used by Runtime::Create.
+#pragma once
+
+#include "kstrand/config.h"
+
+namespace kstrand {
+
+// Every tunable field is checked by the same rule Set() applies to it, so a
+// field assigned directly (config.workers = 0) fails as `--workers 0` does,
+// naming the setting.
+Status ValidateSettings(const RuntimeConfig& config);
+// Refuses librdkafka properties in `config.kafka` that kstrand owns
+// (group.id, enable.auto.commit, transactional.id, ...), naming the field to
+// use instead.
+Status ValidateKafkaProperties(const RuntimeConfig& config);
+
+}  // namespace kstrand
