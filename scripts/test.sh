@@ -15,6 +15,7 @@ echo "== build (RelWithDebInfo)"
 scripts/build.sh build-test -DKSTRAND_BUILD_BENCH=ON
 echo "== API reference (Doxygen over include/kstrand/; a warning, an undocumented public member too, fails)"
 ninja -C build-test docs
+ctest --test-dir build-test -L '^docs$' --output-on-failure --no-tests=error  # the guide's code blocks compile
 echo "== tests: unit, mock, multiprocess, install, browser"
 # Anchored: an unanchored regex would also match labels that merely contain one of these.
 # Unit and mock tests run two at a time (as under the sanitizers below); the
