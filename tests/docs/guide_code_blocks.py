@@ -12,9 +12,12 @@ Conventions for writers of the guide:
   - A block is a whole translation unit: it includes what it uses.
   - A block whose first line is `// fragment` is statements: it is put inside
     a function body, after `#include`s of every public kstrand header and the
-    usual standard ones; `using namespace std::chrono_literals;` is in scope.
-    Declare what it uses (e.g. `kstrand::RuntimeConfig config;`) in the block
-    itself, or use a whole-translation-unit block.
+    usual standard ones (<cstdlib>, <cstdio>, <string>, <vector>, <thread>,
+    <condition_variable>, <stop_token>, ...).
+    In scope: `using namespace std::chrono_literals;` and a default
+    `kstrand::RuntimeConfig config;` (the fragment's code sits in a nested
+    block, so it may declare its own `config`). Anything else it uses, it
+    declares; or write a whole-translation-unit block.
   - A block in another language (```sh, ```cmake, ```json, ...) is not compiled.
   - ```cpp blocks are compiled; to show C++ that must not be compiled (an
     error on purpose), use ```c++ instead.
@@ -30,13 +33,20 @@ import sys
 import tempfile
 
 FRAGMENT_PRELUDE = """\
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
+#include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -91,7 +101,8 @@ def main():
                 name = re.sub(r"[^A-Za-z0-9]+", "_", rel) + f"_L{line}.cc"
                 directive = f'#line {line} "{path}"\n'
                 if code.lstrip().startswith("// fragment"):
-                    body = prelude + f"void guide_fragment_{len(sources)}() {{\n" + directive + code + "\n}\n"
+                    body = (prelude + f"void guide_fragment_{len(sources)}() {{\n  kstrand::RuntimeConfig config;\n  {{\n"
+                            + directive + code + "\n  }\n}\n")
                 else:
                     body = directive + code + "\n"
                 with open(os.path.join(project, name), "w", encoding="utf-8") as f:
