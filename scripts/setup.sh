@@ -17,6 +17,8 @@ prefix="$deps/librdkafka-$rdkafka_version"
 
 packages=(
   build-essential cmake ninja-build pkg-config dpkg-dev
+  # a compiler cache (scripts/build.sh uses it when present) and the API reference (docs/Doxyfile.in)
+  ccache doxygen
   librocksdb-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libbenchmark-dev

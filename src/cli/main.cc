@@ -5,11 +5,16 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "kstrand/shutdown.h"
+#include "kstrand/version.h"
 
 int main(int argc, char** argv) {
   using namespace kstrand::cli;
   CLI::App app{"kstrand: parallel Kafka consumer-group processing"};
   app.require_subcommand(1);
+  // The librdkafka the process runs with, which ldd cannot show (it is linked in).
+  app.set_version_flag("--version",
+                       std::string("kstrand ") + std::string(kstrand::Version()) + "\nlibrdkafka " +
+                           kstrand::LibrdkafkaVersion() + " (built against " + kstrand::LibrdkafkaBuildVersion() + ")");
   std::function<int()> action;
   auto set_action = [&](std::function<int()> a) { action = std::move(a); };
   AddBrokerCommand(app, set_action);
@@ -36,6 +41,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;  // bad flags or values: exit 2, CLI11 names them
+  }
+  // Before any subcommand runs (--version and --help still answer, to diagnose it).
+  if (auto st = kstrand::CheckLibrdkafkaVersion(); !st.ok()) {
+    std::fprintf(stderr, "kstrand: error: %s\n", st.detail().c_str());
+    return 1;
   }
   SetUpLogging();
   kstrand::InstallShutdownSignals();

@@ -26,6 +26,7 @@
 #include "kafka/admin.h"
 #include "kafka/client.h"
 #include "kafka/error.h"
+#include "kstrand/version.h"
 #include "runtime/lane.h"
 #include "runtime/members.h"
 #include "runtime/offset_metadata.h"
@@ -1249,6 +1250,7 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Runtime::~Runtime() = default;
 
 Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeConfig config) {
+  KSTRAND_RETURN_IF_ERROR(CheckLibrdkafkaVersion());  // an older librdkafka loaded in our place
   if (config.brokers.empty()) return Status(Errc::kInvalidArgument, "brokers: no bootstrap servers given");
   if (config.group_id.empty()) return Status(Errc::kInvalidArgument, "group id: empty");
   if (config.topics.empty()) return Status(Errc::kInvalidArgument, "no topics to consume");

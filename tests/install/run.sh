@@ -1,11 +1,103 @@
 #!/usr/bin/env bash
-# Installs the build tree into a scratch prefix and builds tests/install against it.
+# The installed package stands alone. From a scratch directory outside the
+# checkout: install the build tree into a prefix, MOVE the prefix, and with
+# only that prefix
+#   (a) build tests/install (find_package + target_link_libraries, nothing
+#       else) and run it against the prefix's own `kstrand broker`: it must run
+#       librdkafka 2.14.2 and process every message, and ldd must show no
+#       shared librdkafka (kstrand links it statically, so Debian's
+#       librdkafka.so.1 can never be loaded in its place);
+#   (b) run the installed `kstrand --version`, which must name librdkafka 2.14.2;
+#   (e) build each example (examples/*) as a separate project against it;
+# then (c) build the .deb with cpack, unpack it with `dpkg -x` into a fresh root
+# and do (a), (b) and (e) against that root.
 # Usage: run.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
-build="$1" src="$2"
-prefix="$build/install-check/prefix"
-rm -rf "$build/install-check"
-cmake --install "$build" --prefix "$prefix" >/dev/null
-cmake -S "$src/tests/install" -B "$build/install-check/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-ninja -C "$build/install-check/build" >/dev/null
-"$build/install-check/build/install_check"
+build="$(cd "$1" && pwd)" src="$(cd "$2" && pwd)"
+want_rdkafka="2.14.2"
+work=$(mktemp -d "${TMPDIR:-/tmp}/kstrand-install.XXXXXX")
+case "$work/" in "$src"/*) echo "FAIL: scratch dir $work is inside the checkout"; exit 1 ;; esac
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+export XDG_RUNTIME_DIR="$work"  # the broker's state file, private to this test
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fail() { echo "FAIL: $*"; exit 1; }
+
+# The examples become standalone projects with H2's change; until then an
+# example whose CMakeLists.txt does not find_package(kstrand) is reported as
+# skipped. TODO(lead): once every example does, make this guard a failure.
+examples_required="${KSTRAND_INSTALL_EXAMPLES_REQUIRED:-0}"
+
+check_prefix() {  # NAME PREFIX
+  local name="$1" prefix="$2" out
+  echo "== $name: $prefix"
+  # Relocatable: nothing installed names the build machine's checkout or build tree.
+  if grep -rlF -e "$src" -e "$build" -e "/.deps/" "$prefix/lib" "$prefix/include" 2>/dev/null | grep -v '\.a$'; then
+    fail "$name: the files above name $src or $build"
+  fi
+  # (b) the CLI
+  out=$("$prefix/bin/kstrand" --version) || fail "$name: kstrand --version exited $?"
+  echo "$out"
+  grep -q "^librdkafka $want_rdkafka " <<<"$out" || fail "$name: kstrand --version does not name librdkafka $want_rdkafka"
+  if ldd "$prefix/bin/kstrand" | grep rdkafka; then fail "$name: the CLI loads a shared librdkafka"; fi
+  ldd "$prefix/bin/kstrand" | grep -q "not found" && fail "$name: the CLI misses a shared library: $(ldd "$prefix/bin/kstrand" | grep 'not found')"
+
+  # (a) a program built against the prefix, from a copy of tests/install outside the checkout
+  rm -rf "$work/app-src" && cp -r "$src/tests/install" "$work/app-src" && rm -f "$work/app-src/run.sh"
+  cmake -S "$work/app-src" -B "$work/app-$name" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+    "${launcher[@]}" >"$work/app-$name.log" 2>&1 || { cat "$work/app-$name.log"; fail "$name: configure"; }
+  ninja -C "$work/app-$name" >>"$work/app-$name.log" 2>&1 || { cat "$work/app-$name.log"; fail "$name: build"; }
+  echo "ldd install_check:"
+  ldd "$work/app-$name/install_check" | grep -E "rdkafka|ssl|zstd|lz4|rocksdb" || true
+  if ldd "$work/app-$name/install_check" | grep rdkafka; then fail "$name: the program loads a shared librdkafka"; fi
+
+  # ... run against the prefix's own embedded broker, with messages its CLI produced.
+  "$prefix/bin/kstrand" broker --topic installed:3 >"$work/broker.out" 2>"$work/broker.err" &
+  local broker=$!
+  pids+=($broker)
+  for _ in $(seq 100); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
+  local brokers
+  brokers=$(head -n 1 "$work/broker.out")
+  [ -n "$brokers" ] || { cat "$work/broker.err"; fail "$name: the broker did not start"; }
+  "$prefix/bin/kstrand" produce -b "$brokers" -t installed --count 1000 --keys 10 >/dev/null 2>"$work/produce.err" \
+    || { cat "$work/produce.err"; fail "$name: kstrand produce"; }
+  out=$("$work/app-$name/install_check" "$brokers" installed 1000 2>"$work/app.err") \
+    || { echo "$out"; tail -20 "$work/app.err"; fail "$name: install_check"; }
+  echo "$out"
+  grep -q "librdkafka $want_rdkafka " <<<"$out" || fail "$name: the program does not run librdkafka $want_rdkafka"
+  kill "$broker" && wait "$broker" 2>/dev/null || true
+
+  # (e) the examples, each a project of its own
+  local ex
+  for ex in "$src"/examples/*/; do
+    ex=$(basename "$ex")
+    if ! grep -q "find_package(kstrand" "$src/examples/$ex/CMakeLists.txt"; then
+      [ "$examples_required" = 1 ] && fail "$name: examples/$ex does not find_package(kstrand)"
+      echo "SKIPPED: examples/$ex is not a standalone project yet (no find_package(kstrand))"
+      continue
+    fi
+    rm -rf "$work/ex-src" && mkdir -p "$work/ex-src" && cp -r "$src/examples/$ex" "$work/ex-src/$ex"
+    cmake -S "$work/ex-src/$ex" -B "$work/ex-$name-$ex" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_PREFIX_PATH="$prefix" "${launcher[@]}" >"$work/ex.log" 2>&1 || { cat "$work/ex.log"; fail "$name: configure examples/$ex"; }
+    ninja -C "$work/ex-$name-$ex" >>"$work/ex.log" 2>&1 || { tail -40 "$work/ex.log"; fail "$name: build examples/$ex"; }
+    echo "examples/$ex builds against $name"
+  done
+}
+
+# Install, then move: the package must not remember where it was installed.
+cmake --install "$build" --prefix "$work/installed" --strip >/dev/null
+mv "$work/installed" "$work/moved"
+echo "installed prefix: $(du -sh "$work/moved" | cut -f1)"
+check_prefix moved "$work/moved"
+
+# (c) the .deb, unpacked into a fresh root.
+(cd "$work" && cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/deb" >"$work/cpack.log" 2>&1) \
+  || { cat "$work/cpack.log"; fail "cpack -G DEB"; }
+deb=$(ls "$work"/deb/kstrand_*.deb)
+echo "package: $(basename "$deb"), $(du -h "$deb" | cut -f1)"
+dpkg-deb -f "$deb" Depends
+dpkg -x "$deb" "$work/root"
+check_prefix deb "$work/root/usr"
+echo "install test passed"
