@@ -60,7 +60,7 @@ struct GroupDescription {
 class GroupInspector {
  public:
   struct Options {
-    std::string brokers;                        // bootstrap.servers; required
+    std::string brokers;                        // bootstrap.servers; empty: the `kstrand broker` of this machine
     std::map<std::string, std::string> kafka;   // librdkafka properties (security etc.)
     std::string members_topic = "__kstrand_members";
     std::chrono::milliseconds timeout{10000};   // per call

@@ -29,7 +29,7 @@
 namespace kstrand {
 
 struct RouterConfig {
-  std::string brokers;
+  std::string brokers;                       // bootstrap.servers; empty: the `kstrand broker` of this machine
   std::map<std::string, std::string> kafka;  // librdkafka properties (security settings)
   std::string group_id;                      // the group whose members own the partitions
   std::string topic;                         // the keyed topic (a table's topic)

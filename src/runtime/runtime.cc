@@ -24,6 +24,7 @@
 #include "kafka/admin.h"
 #include "kafka/client.h"
 #include "kafka/error.h"
+#include "kafka/local_broker.h"
 #include "runtime/lane.h"
 #include "runtime/members.h"
 #include "runtime/offset_metadata.h"
@@ -1172,7 +1173,9 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Runtime::~Runtime() = default;
 
 Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeConfig config) {
-  if (config.brokers.empty()) return Status(Errc::kInvalidArgument, "brokers: no bootstrap servers given");
+  // Empty brokers: the `kstrand broker` of this machine; an embedded broker's
+  // consumer properties go under config.kafka (kafka/local_broker.h).
+  KSTRAND_RETURN_IF_ERROR(kafka::ResolveMemberConnection(&config.brokers, &config.kafka));
   if (config.group_id.empty()) return Status(Errc::kInvalidArgument, "group id: empty");
   if (config.topics.empty()) return Status(Errc::kInvalidArgument, "no topics to consume");
   for (const auto& t : config.topics) {
