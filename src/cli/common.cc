@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "kafka/local_broker.h"
+#include "log/log.h"
 #include "kstrand/shutdown.h"
 #include "runtime/parse.h"
 
@@ -94,7 +95,9 @@ std::string FormatPartitions(const std::vector<TopicPartition>& tps) {
   return out.empty() ? "(none)" : out;
 }
 
-void SetUpLogging() { spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v"); }
+// Before the first line: kstrand's log output (kstrand/log.h), which every
+// client installs anyway, also for what a command logs before its first client.
+void SetUpLogging() { log::Install(); }
 
 void AddHttpFlag(CLI::App& app, std::string& listen) {
   app.add_option("--http", listen,
