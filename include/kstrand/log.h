@@ -9,8 +9,9 @@
 // One line per event: librdkafka's connection failures arrive once, through
 // kstrand's error handling (librdkafka does not print its own "%3|...|FAIL|"
 // lines too). Repeated warnings and errors are rate-limited: the same
-// component and text passes at most once per kLogRepeatInterval; the next one
-// that passes after that says how many were suppressed in between. A broker
+// component and text (numbers aside, except those ending a name such as
+// member-2) passes at most once per kLogRepeatInterval; the next one that
+// passes after that says how many were suppressed in between. A broker
 // that is down otherwise produces hundreds of identical lines a second (every
 // client reports it on every reconnect attempt).
 //

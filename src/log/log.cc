@@ -46,11 +46,13 @@ LogLevel FromSpdlog(spdlog::level::level_enum level) {
   }
 }
 
-// What counts as "the same line" for the repeat limit: the text with every
-// run of digits as '#', and without librdkafka's own repeat count. Its
+// What counts as "the same line" for the repeat limit: the text with each
+// number as '#', and without librdkafka's own repeat count. librdkafka's
 // repeated failures differ only in those ("Connect to ... failed: Connection
 // refused (after 0ms in state CONNECT)", then "(after 1ms in state CONNECT,
-// 4 identical error(s) suppressed)").
+// 4 identical error(s) suppressed)", "0/1 brokers are down", "1/1 ...").
+// Digits that end a name (member-2, rdkafka#consumer-12) are kept: two
+// members' lines are two lines.
 std::string RepeatKey(LogLevel level, std::string_view component, std::string_view message) {
   constexpr std::string_view kLibrdkafkaCount = ", # identical error(s) suppressed";
   std::string key;
@@ -58,12 +60,23 @@ std::string RepeatKey(LogLevel level, std::string_view component, std::string_vi
   key += static_cast<char>('0' + static_cast<int>(level));
   key += component;
   key += '|';
-  bool in_digits = false;
-  for (char c : message) {
-    const bool digit = std::isdigit(static_cast<unsigned char>(c)) != 0;
-    if (!digit) key += c;
-    else if (!in_digits) key += '#';
-    in_digits = digit;
+  const auto is_digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+  const auto ends_name = [](char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '#';
+  };
+  for (size_t i = 0; i < message.size();) {
+    if (!is_digit(message[i])) {
+      key += message[i++];
+      continue;
+    }
+    size_t end = i;
+    while (end < message.size() && is_digit(message[end])) ++end;
+    if (i > 0 && ends_name(message[i - 1])) {
+      key += message.substr(i, end - i);
+    } else {
+      key += '#';
+    }
+    i = end;
   }
   if (size_t at = key.find(kLibrdkafkaCount); at != std::string::npos) key.erase(at, kLibrdkafkaCount.size());
   return key;

@@ -91,7 +91,12 @@ TEST(LogTest, RepeatedWarningPassesOncePerIntervalWhileInfoLinesAreNeverLimited)
   spdlog::warn("repeat-test: 1/1 brokers are down (after 0ms, 4 identical error(s) suppressed)");
   for (int i = 0; i < 5; ++i) spdlog::info("repeat-test: partitions assigned");
   spdlog::warn("repeat-test: another warning");
-  EXPECT_EQ(sink.Count("brokers are down"), 1u);
+  // A number that ends a name tells two members apart.
+  spdlog::warn("repeat-test-2: 1/1 brokers are down (after 0ms)");
+  spdlog::warn("repeat-test-2: 0/2 brokers are down (after 3ms)");
+  EXPECT_EQ(sink.Count("repeat-test: 1/1 brokers are down"), 1u);
+  EXPECT_EQ(sink.Count("repeat-test-2: 1/1 brokers are down"), 1u);
+  EXPECT_EQ(sink.Count("brokers are down"), 2u);
   EXPECT_EQ(sink.Count("partitions assigned"), 5u);
   EXPECT_EQ(sink.Count("another warning"), 1u);
 }
