@@ -145,7 +145,13 @@ struct RebalanceEvent {
 struct RuntimeConfig {
   // Identity and connection.
   std::string name = "kstrand";   // shows in logs and client.id
-  std::string brokers;            // bootstrap.servers; required
+  // bootstrap.servers, "host:port,...". Empty: the embedded broker a
+  // `kstrand broker` on this machine recorded (Create fails saying so when
+  // none runs). When the brokers are an embedded broker (that one, or an
+  // EmbeddedCluster running in this process), EmbeddedCluster::ClientProperties()
+  // go underneath `kafka` (a `kafka` property wins; its group.protocol picks
+  // the set): without them a restarted member waits ~44 s for its partitions.
+  std::string brokers;
   std::string group_id;           // required
   // Where this member serves HTTP (e.g. StatusServer::url()), announced to the
   // group so other members and tools can reach it; empty if it serves none.

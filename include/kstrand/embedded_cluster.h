@@ -62,7 +62,10 @@ class EmbeddedCluster {
   void SetGroupHeartbeatInterval(std::chrono::milliseconds interval);
 
   /// Consumer properties that suit the mock, for a group protocol: "consumer"
-  /// (KIP-848, the default) or "classic". The mock's classic protocol is unsafe
+  /// (KIP-848, the default) or "classic". Nobody needs to pass them: a Runtime
+  /// whose brokers are a running EmbeddedCluster of this process, or the broker
+  /// of `kstrand broker`, gets them underneath its own `kafka` properties (see
+  /// RuntimeConfig::brokers). The mock's classic protocol is unsafe
   /// with more than one member: a follower whose SyncGroup arrives after the
   /// leader's gets INVALID_REQUEST and rejoins, and while it rejoins the mock
   /// refuses every offset commit, including a revoke's final one (duplicates).

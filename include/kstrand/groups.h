@@ -66,7 +66,7 @@ class GroupInspector {
  public:
   /// Where and how to connect.
   struct Options {
-    std::string brokers;                         ///< bootstrap.servers; required.
+    std::string brokers;                         ///< bootstrap.servers; empty: the `kstrand broker` of this machine.
     std::map<std::string, std::string> kafka;    ///< librdkafka properties (security etc.).
     std::string members_topic = "__kstrand_members";  ///< Where kstrand members announce themselves.
     std::chrono::milliseconds timeout{10000};    ///< Per call.

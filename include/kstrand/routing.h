@@ -32,7 +32,7 @@ namespace kstrand {
 
 /// What a Router follows.
 struct RouterConfig {
-  std::string brokers;                       ///< bootstrap.servers; required.
+  std::string brokers;                       ///< bootstrap.servers; empty: the `kstrand broker` of this machine.
   std::map<std::string, std::string> kafka;  ///< librdkafka properties (security settings).
   std::string group_id;                      ///< The group whose members own the partitions.
   std::string topic;                         ///< The keyed topic (a table's topic).

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "http/address.h"
+#include "kafka/local_broker.h"
 #include "kstrand/embedded_cluster.h"
 #include "kstrand/shutdown.h"
 
@@ -123,7 +124,7 @@ int RunBroker(const BrokerOptions& opts) {
   std::thread server([&] { control.listen_after_bind(); });
 
   const std::string control_url = *bound;
-  const std::string state_file = BrokerStateFile();
+  const std::string state_file = kafka::BrokerStateFile();
   {
     std::ofstream out(state_file);
     out << nlohmann::json{{"bootstrap", c.bootstrap()}, {"control", control_url}, {"pid", getpid()}}.dump() << "\n";

@@ -1,23 +1,15 @@
 #include "cli/common.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
-#include "kstrand/embedded_cluster.h"
+#include "kafka/local_broker.h"
+#include "log/log.h"
 #include "kstrand/shutdown.h"
 #include "runtime/parse.h"
 
 namespace kstrand::cli {
-
-std::string BrokerStateFile() {
-  const char* dir = std::getenv("XDG_RUNTIME_DIR");
-  std::string base = dir && *dir ? dir : "/tmp";
-  return base + "/kstrand-broker-" + std::to_string(getuid()) + ".json";
-}
 
 void AddConnectionFlags(CLI::App& app, Connection& conn) {
   app.add_option("-b,--brokers", conn.brokers,
@@ -28,28 +20,16 @@ void AddConnectionFlags(CLI::App& app, Connection& conn) {
 }
 
 Status Connection::Resolve() {
-  std::ifstream in(BrokerStateFile());
-  nlohmann::json state;
-  if (in) {
-    try {
-      in >> state;
-    } catch (const std::exception&) {
-      state = nullptr;
-    }
+  auto target = kafka::ResolveBrokers(brokers);
+  if (!target.ok()) {
+    if (!brokers.empty()) return target.status();
+    return Status(Errc::kInvalidArgument,
+                  "no -b given and no embedded broker is running: start one with `kstrand broker`, "
+                  "or pass -b host:port for a Kafka cluster");
   }
-  bool have_state = state.is_object() && state.contains("bootstrap");
-  if (brokers.empty()) {
-    if (!have_state) {
-      return Status(Errc::kInvalidArgument,
-                    "no -b given and no embedded broker is running: start one with `kstrand broker`, "
-                    "or pass -b host:port for a Kafka cluster");
-    }
-    brokers = state["bootstrap"].get<std::string>();
-  }
-  if (have_state && brokers == state["bootstrap"].get<std::string>()) {
-    embedded = true;
-    control = state.value("control", "");
-  }
+  brokers = target->bootstrap;
+  embedded = target->embedded;
+  control = target->control;
   return ParseDuration(connect_timeout).status();
 }
 
@@ -63,11 +43,7 @@ Result<std::map<std::string, std::string>> Connection::Properties(bool for_consu
   if (!parsed.ok()) return parsed.status();
   std::map<std::string, std::string> given = std::move(parsed.value());
   if (!embedded || !for_consumer) return given;
-  auto protocol = given.find("group.protocol");
-  auto out = protocol == given.end() ? EmbeddedCluster::ClientProperties()
-                                     : EmbeddedCluster::ClientProperties(protocol->second);
-  for (const auto& [k, v] : given) out[k] = v;  // -X wins over the embedded defaults
-  return out;
+  return kafka::EmbeddedConsumerProperties(given);  // -X wins over the embedded defaults
 }
 
 void SettingsFlags::Add(CLI::App& app) {
@@ -119,7 +95,9 @@ std::string FormatPartitions(const std::vector<TopicPartition>& tps) {
   return out.empty() ? "(none)" : out;
 }
 
-void SetUpLogging() { spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v"); }
+// Before the first line: kstrand's log output (kstrand/log.h), which every
+// client installs anyway, also for what a command logs before its first client.
+void SetUpLogging() { log::Install(); }
 
 void AddHttpFlag(CLI::App& app, std::string& listen) {
   app.add_option("--http", listen,

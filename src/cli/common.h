@@ -27,7 +27,8 @@ struct Connection {
   // properties when talking to one. Errors name the malformed -X argument.
   // `for_consumer` adds the embedded broker's consumer timing properties.
   Result<std::map<std::string, std::string>> Properties(bool for_consumer) const;
-  // Resolves brokers: -b, else the embedded broker started by `kstrand broker`.
+  // Resolves brokers: -b, else the embedded broker started by `kstrand broker`
+  // (kafka/local_broker.h, as every library client does).
   Status Resolve();
   int connect_timeout_ms() const;
   bool embedded = false;   // set by Resolve when the brokers are an embedded broker
@@ -35,9 +36,6 @@ struct Connection {
 };
 
 void AddConnectionFlags(CLI::App& app, Connection& conn);
-
-// Where `kstrand broker` records its addresses for the other subcommands.
-std::string BrokerStateFile();
 
 // One --flag per RuntimeConfig setting (dots become dashes), from the single
 // settings table. Apply() copies the given ones into a config.

@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "kstrand/metrics.h"
+
 #include <chrono>
 #include <limits>
 #include <map>
@@ -132,3 +134,16 @@ std::string RenderMetrics(const std::vector<MemberSnapshot>& members) {
 }
 
 }  // namespace kstrand::http
+
+namespace kstrand {
+
+std::string RenderPrometheusMetrics(const std::vector<const Runtime*>& runtimes) {
+  std::vector<http::MemberSnapshot> members;
+  members.reserve(runtimes.size());
+  for (const Runtime* runtime : runtimes) {
+    if (runtime) members.push_back(http::Capture(*runtime));
+  }
+  return http::RenderMetrics(members);
+}
+
+}  // namespace kstrand

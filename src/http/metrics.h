@@ -1,5 +1,6 @@
 // /metrics: Prometheus families built from the runtimes' snapshots at scrape
-// time. Nothing is counted twice: the runtime keeps the only tally, and each
+// time; kstrand/metrics.h's RenderPrometheusMetrics, which StatusServer and
+// applications with their own /metrics call. Nothing is counted twice: the runtime keeps the only tally, and each
 // scrape turns a fresh snapshot into families (what a prometheus::Collectable
 // does, without a registry in between).
 //
@@ -23,7 +24,5 @@ std::vector<prometheus::MetricFamily> CollectMetrics(const std::vector<MemberSna
 
 // The text exposition format (version 0.0.4).
 std::string RenderMetrics(const std::vector<MemberSnapshot>& members);
-
-inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 }  // namespace kstrand::http

@@ -18,10 +18,10 @@
 #include <thread>
 
 #include "http/address.h"
-#include "kafka/client.h"
-#include "http/metrics.h"
 #include "http/snapshot.h"
 #include "http/status_json.h"
+#include "kafka/client.h"
+#include "kstrand/metrics.h"
 #include "runtime/members.h"
 
 namespace kstrand {
@@ -175,7 +175,8 @@ class StatusServer::Impl {
       res.set_content(http::RenderStatus(Capture()), "application/json");
     }));
     server_.Get("/metrics", Guarded("/metrics", [this](httplib::Response& res) {
-      res.set_content(http::RenderMetrics(CaptureMembers()), http::kMetricsContentType);
+      std::lock_guard lock(mu_);  // a runtime stays alive until Remove(), which takes mu_
+      res.set_content(RenderPrometheusMetrics(runtimes_), std::string(kPrometheusContentType));
     }));
     server_.Get("/healthz", Guarded("/healthz", [](httplib::Response& res) { res.set_content("ok\n", kText); }));
     server_.Get("/readyz", Guarded("/readyz", [this](httplib::Response& res) {

@@ -1,9 +1,11 @@
 #include "kafka/client.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -11,6 +13,7 @@
 #include <unordered_map>
 
 #include "kafka/error.h"
+#include "log/log.h"
 
 namespace kstrand::kafka {
 namespace {
@@ -104,6 +107,29 @@ void ErrorCb(rd_kafka_t* rk, int err, const char* reason, void*) noexcept {
   }
 }
 
+// librdkafka's log callback, on every conf kstrand makes: its lines join
+// kstrand's in the log sink (kstrand/log.h) instead of librdkafka printing
+// them to stderr itself. Runs on librdkafka's threads.
+void LogCb(const rd_kafka_t* rk, int level, const char* fac, const char* buf) noexcept {
+  try {
+    // syslog levels: 0-3 errors, 4 warning, 5 notice and 6 info, 7 debug.
+    const LogLevel ours = level <= 3 ? LogLevel::kError
+                          : level == 4 ? LogLevel::kWarning
+                          : level <= 6 ? LogLevel::kInfo
+                                       : LogLevel::kDebug;
+    // Debug lines come only from the contexts the `debug` property asked
+    // for: they pass whatever the minimum level.
+    const bool requested = level >= 7;
+    if (!requested && ours < GetLogLevel()) return;
+    // A connection failure: librdkafka logs it as FAIL and also reports it
+    // to ErrorCb, which every kstrand client has and which logs it (or hands
+    // it to the owner, who does). Once is enough.
+    if (level < 7 && std::strcmp(fac, "FAIL") == 0) return;
+    log::Emit(ours, "librdkafka", fmt::format("{} {}: {}", rk ? rd_kafka_name(rk) : "?", fac, buf), requested);
+  } catch (...) {
+  }
+}
+
 }  // namespace
 
 bool IsSecretProperty(std::string_view name) {
@@ -129,7 +155,9 @@ Properties ConnectionProperties(const std::string& brokers, const Properties& ka
 }
 
 Result<ConfPtr> MakeConf(const Properties& props) {
+  log::Install();
   ConfPtr conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), &LogCb);
   char errstr[512];
   for (const auto& [name, value] : props) {
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), errstr, sizeof errstr) !=

@@ -8,6 +8,7 @@
 
 #include "kafka/client.h"
 #include "kafka/error.h"
+#include "kafka/local_broker.h"
 #include "runtime/members.h"
 
 namespace kstrand {
@@ -21,8 +22,10 @@ class EmbeddedCluster::Impl {
   std::string bootstrap;
   int brokers = 0;
   std::mutex mu;  // the mock API is thread-safe; this only orders our fault calls
+  bool registered = false;  // in kafka/local_broker.h's registry, so clients pointed here get its properties
 
   ~Impl() {
+    if (registered) kafka::UnregisterEmbeddedBroker(bootstrap);
     if (cluster) rd_kafka_mock_cluster_destroy(cluster);
   }
 };
@@ -49,6 +52,8 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start(int brokers) {
   if (rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(impl->cluster, members_topic.c_str(), 1, 1)) {
     return kafka::KafkaStatus(err, "embedded cluster: creating " + members_topic);
   }
+  kafka::RegisterEmbeddedBroker(impl->bootstrap);
+  impl->registered = true;
   return std::unique_ptr<EmbeddedCluster>(new EmbeddedCluster(std::move(impl)));
 }
 
@@ -107,6 +112,9 @@ std::map<std::string, std::string> EmbeddedCluster::ClientProperties(std::string
   if (group_protocol == "consumer") {
     props["group.protocol"] = "consumer";
   } else {
+    // Said, though it is librdkafka's default: merged under a user's
+    // properties (kafka/local_broker.h), the set must keep its protocol.
+    props["group.protocol"] = "classic";
     props["session.timeout.ms"] = "6000";
     props["heartbeat.interval.ms"] = "500";
   }

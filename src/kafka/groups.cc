@@ -25,6 +25,7 @@
 #include "kafka/client.h"
 #include "kafka/error.h"
 #include "kafka/handles.h"
+#include "kafka/local_broker.h"
 #include "runtime/members.h"
 
 namespace kstrand {
@@ -497,7 +498,10 @@ class GroupInspector::Impl {
 };
 
 Result<std::unique_ptr<GroupInspector>> GroupInspector::Connect(Options options) {
-  if (options.brokers.empty()) return Status(Errc::kInvalidArgument, "group inspector: no brokers given");
+  // Empty brokers: the `kstrand broker` of this machine.
+  auto target = kafka::ResolveBrokers(options.brokers);
+  if (!target.ok()) return Status(target.status().code(), "group inspector: " + target.status().detail());
+  options.brokers = target->bootstrap;
   if (options.timeout <= milliseconds(0)) {
     return Status(Errc::kInvalidArgument, "group inspector: timeout must be positive");
   }

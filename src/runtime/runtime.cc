@@ -27,6 +27,7 @@
 #include "kafka/client.h"
 #include "kafka/error.h"
 #include "kstrand/version.h"
+#include "kafka/local_broker.h"
 #include "runtime/lane.h"
 #include "runtime/members.h"
 #include "runtime/offset_metadata.h"
@@ -1251,7 +1252,11 @@ Runtime::~Runtime() = default;
 
 Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeConfig config) {
   KSTRAND_RETURN_IF_ERROR(CheckLibrdkafkaVersion());  // an older librdkafka loaded in our place
-  if (config.brokers.empty()) return Status(Errc::kInvalidArgument, "brokers: no bootstrap servers given");
+  // The user's own properties, before an embedded broker's are added below them.
+  KSTRAND_RETURN_IF_ERROR(ValidateKafkaProperties(config));
+  // Empty brokers: the `kstrand broker` of this machine; an embedded broker's
+  // consumer properties go under config.kafka (kafka/local_broker.h).
+  KSTRAND_RETURN_IF_ERROR(kafka::ResolveMemberConnection(&config.brokers, &config.kafka));
   if (config.group_id.empty()) return Status(Errc::kInvalidArgument, "group id: empty");
   if (config.topics.empty()) return Status(Errc::kInvalidArgument, "no topics to consume");
   for (const auto& t : config.topics) {
@@ -1290,7 +1295,6 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeConfig config) {
     }
   }
   KSTRAND_RETURN_IF_ERROR(ValidateSettings(config));
-  KSTRAND_RETURN_IF_ERROR(ValidateKafkaProperties(config));
   KSTRAND_RETURN_IF_ERROR(kafka::ValidateProperties(config.kafka));
   return std::unique_ptr<Runtime>(new Runtime(std::make_unique<Impl>(std::move(config))));
 }

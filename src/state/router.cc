@@ -7,6 +7,7 @@
 
 #include "kafka/admin.h"
 #include "kafka/client.h"
+#include "kafka/local_broker.h"
 #include "runtime/members.h"
 #include "state/partitioner.h"
 
@@ -76,6 +77,10 @@ Result<std::unique_ptr<Router>> Router::Start(RouterConfig config) {
   if (config.members_topic.empty()) {
     return Status(Errc::kInvalidArgument, "router: members.topic is empty; routing needs the members' announcements");
   }
+  // Empty brokers: the `kstrand broker` of this machine.
+  auto target = kafka::ResolveBrokers(config.brokers);
+  if (!target.ok()) return Status(target.status().code(), "router: " + target.status().detail());
+  config.brokers = target->bootstrap;
   auto props = kafka::ConnectionProperties(config.brokers, config.kafka, "kstrand-router");
   auto rk = kafka::NewClient(RD_KAFKA_PRODUCER, props);
   if (!rk.ok()) return rk.status();

@@ -11,6 +11,7 @@
 
 #include "kafka/client.h"
 #include "kafka/producer.h"
+#include "kstrand/log.h"
 
 namespace kstrand::test {
 
@@ -22,8 +23,8 @@ void SetUpLogging() {
   // reports the first log call from a second thread as a race.
   spdlog::default_logger();
   // KSTRAND_TEST_LOG=debug shows kstrand's debug lines (e.g. commits refused during a rebalance).
-  if (const char* level = std::getenv("KSTRAND_TEST_LOG"); level && *level) {
-    spdlog::set_level(spdlog::level::from_str(level));
+  if (const char* level = std::getenv("KSTRAND_TEST_LOG"); level && std::string_view(level) == "debug") {
+    SetLogLevel(LogLevel::kDebug);
   }
 }
 

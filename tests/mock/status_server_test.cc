@@ -1,5 +1,6 @@
 // The status server over a running group member: what /metrics, /status and
-// the probes report matches what the runtime processed and committed.
+// the probes report matches what the runtime processed and committed; and
+// RenderPrometheusMetrics, its /metrics for an application's own endpoint.
 #include "kstrand/status_server.h"
 
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 
 #include "harness.h"
 #include "http/address.h"
+#include "kstrand/metrics.h"
 
 namespace kstrand::test {
 namespace {
@@ -64,6 +66,53 @@ std::string NonLoopbackAddress() {
   }
   freeifaddrs(all);
   return found;
+}
+
+// An application with its own /metrics appends RenderPrometheusMetrics: the
+// same series StatusServer serves, from the same code.
+TEST_F(StatusServerTest, RenderPrometheusMetricsGivesAnApplicationTheSeriesStatusServerServes) {
+  constexpr int kPartitions = 2;
+  constexpr int kPerPartition = 30;
+  ASSERT_TRUE(cluster_->CreateTopic("rendered", kPartitions).ok());
+  auto server = StatusServer::Start("127.0.0.1:0");
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto rt = MustCreate(BaseConfig(*cluster_, "renderer", "render-group", "rendered", Noop()));
+  ASSERT_TRUE(rt);
+  (*server)->Add(*rt);
+  EXPECT_EQ(RenderPrometheusMetrics({}), "");
+  ASSERT_TRUE(rt->Start().ok());
+  ASSERT_TRUE(ProduceToPartitions(cluster_->bootstrap(), "rendered", kPartitions, kPerPartition).ok());
+  ASSERT_TRUE(WaitUntil([&] { return rt->Stats().processed == kPartitions * kPerPartition; }, 30s));
+  std::string text;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        text = RenderPrometheusMetrics({rt.get()});
+        // The end offsets (so the lag) are known once librdkafka's statistics or a commit report them.
+        return Sum(text, "kstrand_committed_offset") == std::pair<double, int>(kPartitions * kPerPartition, kPartitions) &&
+               Sum(text, "kstrand_lag") == std::pair<double, int>(0, kPartitions);
+      },
+      20s))
+      << text;
+  for (int p = 0; p < kPartitions; ++p) {
+    const std::string labels = R"({member="renderer",topic="rendered",partition=")" + std::to_string(p) + R"("})";
+    EXPECT_NE(text.find("kstrand_processed_total" + labels + " 30\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("kstrand_lag" + labels + " 0\n"), std::string::npos) << text;
+  }
+  EXPECT_NE(text.find("# TYPE kstrand_processed_total counter\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kstrand_running{member=\"renderer\"} 1\n"), std::string::npos) << text;
+  EXPECT_EQ(Sum(text, "kstrand_handler_latency_seconds_count").first, kPartitions * kPerPartition) << text;
+
+  // StatusServer's /metrics: the same series, the same values (nothing moves now).
+  httplib::Client client((*server)->url());
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Type"), kPrometheusContentType);
+  for (const char* metric : {"kstrand_processed_total", "kstrand_committed_offset", "kstrand_lag",
+                             "kstrand_handler_latency_seconds_count", "kstrand_assigned_partitions"}) {
+    EXPECT_EQ(Sum(res->body, metric), Sum(text, metric)) << metric;
+  }
+  (*server)->Remove(*rt);
+  StopWithin(*rt);
 }
 
 TEST_F(StatusServerTest, APortAloneListensOnLoopbackOnly) {

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <functional>
 #include <tuple>
 #include <vector>
@@ -37,9 +41,19 @@ TEST(RuntimeCreateTest, ValidConfigCreatesAStoppedRuntimeWithoutConnecting) {
 }
 
 TEST(RuntimeCreateTest, MissingBrokersGroupOrTopicsAreInvalidArguments) {
+  // Empty brokers mean the `kstrand broker` recorded in XDG_RUNTIME_DIR: look
+  // where none is, whatever runs on this machine.
+  char dir[] = "/tmp/kstrand-no-broker-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const char* saved = std::getenv("XDG_RUNTIME_DIR");
+  const std::string restore = saved ? saved : "";
+  setenv("XDG_RUNTIME_DIR", dir, 1);
   RuntimeConfig c = Valid();
   c.brokers.clear();
-  ExpectInvalid(std::move(c), "brokers");
+  ExpectInvalid(std::move(c), "no embedded broker is running");
+  if (saved) setenv("XDG_RUNTIME_DIR", restore.c_str(), 1);
+  else unsetenv("XDG_RUNTIME_DIR");
+  rmdir(dir);
   c = Valid();
   c.group_id.clear();
   ExpectInvalid(std::move(c), "group");

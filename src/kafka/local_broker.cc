@@ -1,0 +1,131 @@
+#include "kafka/local_broker.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <vector>
+
+#include "kstrand/embedded_cluster.h"
+
+namespace kstrand::kafka {
+namespace {
+
+std::mutex registry_mu;
+std::multiset<std::string>& Registry() {
+  static auto* addresses = new std::multiset<std::string>();
+  return *addresses;  // never destroyed: a cluster may outlive static destruction
+}
+
+// "host:port" entries of a bootstrap list, trimmed; localhost as 127.0.0.1
+// (the embedded broker listens on 127.0.0.1).
+std::vector<std::string> Addresses(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.starts_with("PLAINTEXT://")) item.remove_prefix(12);
+    if (item.empty()) continue;
+    std::string address(item);
+    if (address.starts_with("localhost:")) address.replace(0, 9, "127.0.0.1");
+    out.push_back(std::move(address));
+  }
+  return out;
+}
+
+struct Recorded {
+  std::string bootstrap;
+  std::string control;
+};
+
+// The broker `kstrand broker` recorded, unless its process is gone (a broker
+// killed without its cleanup leaves the file behind).
+std::optional<Recorded> RecordedBroker() {
+  std::ifstream in(BrokerStateFile());
+  if (!in) return std::nullopt;
+  auto state = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!state.is_object() || !state.contains("bootstrap") || !state["bootstrap"].is_string()) return std::nullopt;
+  if (auto pid = state.find("pid"); pid != state.end() && pid->is_number_integer()) {
+    if (kill(static_cast<pid_t>(pid->get<int64_t>()), 0) != 0 && errno == ESRCH) return std::nullopt;
+  }
+  Recorded r;
+  r.bootstrap = state["bootstrap"].get<std::string>();
+  if (auto c = state.find("control"); c != state.end() && c->is_string()) r.control = c->get<std::string>();
+  return r;
+}
+
+}  // namespace
+
+std::string BrokerStateFile() {
+  const char* dir = std::getenv("XDG_RUNTIME_DIR");
+  std::string base = dir && *dir ? dir : "/tmp";
+  return base + "/kstrand-broker-" + std::to_string(getuid()) + ".json";
+}
+
+void RegisterEmbeddedBroker(const std::string& bootstrap) {
+  std::lock_guard lock(registry_mu);
+  for (auto& a : Addresses(bootstrap)) Registry().insert(std::move(a));
+}
+
+void UnregisterEmbeddedBroker(const std::string& bootstrap) {
+  std::lock_guard lock(registry_mu);
+  for (const auto& a : Addresses(bootstrap)) {
+    if (auto it = Registry().find(a); it != Registry().end()) Registry().erase(it);
+  }
+}
+
+Result<BrokerTarget> ResolveBrokers(const std::string& brokers) {
+  BrokerTarget target{brokers, false, ""};
+  const auto recorded = RecordedBroker();
+  if (brokers.empty()) {
+    if (!recorded) {
+      return Status(Errc::kInvalidArgument,
+                    "no brokers given and no embedded broker is running: start one with `kstrand broker`, "
+                    "or set brokers to host:port of a Kafka cluster");
+    }
+    target.bootstrap = recorded->bootstrap;
+  }
+  const auto wanted = Addresses(target.bootstrap);
+  if (wanted.empty()) return Status(Errc::kInvalidArgument, "brokers: no host:port in '" + brokers + "'");
+  auto all_in = [&](const std::vector<std::string>& known) {
+    return std::all_of(wanted.begin(), wanted.end(),
+                       [&](const auto& a) { return std::find(known.begin(), known.end(), a) != known.end(); });
+  };
+  if (recorded && all_in(Addresses(recorded->bootstrap))) {
+    target.embedded = true;
+    target.control = recorded->control;
+    return target;
+  }
+  std::lock_guard lock(registry_mu);
+  target.embedded = std::all_of(wanted.begin(), wanted.end(), [](const auto& a) { return Registry().count(a) > 0; });
+  return target;
+}
+
+Properties EmbeddedConsumerProperties(const Properties& kafka) {
+  auto protocol = kafka.find("group.protocol");
+  Properties out = protocol == kafka.end() ? EmbeddedCluster::ClientProperties()
+                                           : EmbeddedCluster::ClientProperties(protocol->second);
+  for (const auto& [k, v] : kafka) out[k] = v;
+  return out;
+}
+
+Status ResolveMemberConnection(std::string* brokers, Properties* kafka) {
+  auto target = ResolveBrokers(*brokers);
+  if (!target.ok()) return target.status();
+  *brokers = target->bootstrap;
+  if (target->embedded) *kafka = EmbeddedConsumerProperties(*kafka);
+  return Status::Ok();
+}
+
+}  // namespace kstrand::kafka
