@@ -23,6 +23,7 @@ enum class Errc {
   kShuttingDown,      // the runtime is stopping
   kFenced,            // work from an older assignment tried to commit
   kInternal,
+  kAlreadyExists,     // a topic (or other named thing) to be created exists already
 };
 
 const std::error_category& kstrand_category() noexcept;

@@ -12,7 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "http/address.h"
+#include "kstrand/http.h"
 #include "kstrand/embedded_cluster.h"
 #include "kstrand/shutdown.h"
 

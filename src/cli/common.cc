@@ -4,20 +4,15 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
+#include "kafka/local_broker.h"
 #include "kstrand/embedded_cluster.h"
 #include "kstrand/shutdown.h"
-#include "runtime/parse.h"
+#include "kstrand/parse.h"
 
 namespace kstrand::cli {
 
-std::string BrokerStateFile() {
-  const char* dir = std::getenv("XDG_RUNTIME_DIR");
-  std::string base = dir && *dir ? dir : "/tmp";
-  return base + "/kstrand-broker-" + std::to_string(getuid()) + ".json";
-}
+std::string BrokerStateFile() { return kafka::LocalBrokerStateFile(); }
 
 void AddConnectionFlags(CLI::App& app, Connection& conn) {
   app.add_option("-b,--brokers", conn.brokers,
@@ -28,28 +23,15 @@ void AddConnectionFlags(CLI::App& app, Connection& conn) {
 }
 
 Status Connection::Resolve() {
-  std::ifstream in(BrokerStateFile());
-  nlohmann::json state;
-  if (in) {
-    try {
-      in >> state;
-    } catch (const std::exception&) {
-      state = nullptr;
-    }
+  auto resolved = kafka::ResolveBrokers(brokers);
+  if (!resolved.ok()) {
+    return Status(Errc::kInvalidArgument,
+                  "no -b given and no embedded broker is running: start one with `kstrand broker`, "
+                  "or pass -b host:port for a Kafka cluster");
   }
-  bool have_state = state.is_object() && state.contains("bootstrap");
-  if (brokers.empty()) {
-    if (!have_state) {
-      return Status(Errc::kInvalidArgument,
-                    "no -b given and no embedded broker is running: start one with `kstrand broker`, "
-                    "or pass -b host:port for a Kafka cluster");
-    }
-    brokers = state["bootstrap"].get<std::string>();
-  }
-  if (have_state && brokers == state["bootstrap"].get<std::string>()) {
-    embedded = true;
-    control = state.value("control", "");
-  }
+  brokers = resolved->bootstrap;
+  embedded = resolved->embedded;
+  control = resolved->control;
   return ParseDuration(connect_timeout).status();
 }
 

@@ -27,7 +27,7 @@
 #include "runtime/lane.h"
 #include "runtime/members.h"
 #include "runtime/offset_metadata.h"
-#include "runtime/parse.h"
+#include "kstrand/parse.h"
 #include "runtime/restorer.h"
 #include "state/table.h"
 

@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "harness.h"
-#include "http/address.h"
+#include "kstrand/http.h"
 
 namespace kstrand::test {
 namespace {
