@@ -12,30 +12,31 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "cli/apps.h"
-#include "cli/common.h"
-#include "kafka/producer.h"
-#include "kstrand/runtime.h"
-#include "kstrand/shutdown.h"
-#include "kstrand/status_server.h"
+#include <kstrand/admin.h>
+#include <kstrand/producer.h>
+#include <kstrand/runtime.h>
+#include <kstrand/shutdown.h>
+#include <kstrand/status_server.h>
+
+#include "common/example_cli.h"
 #include "orders/orders.h"
 
 namespace kstrand::orders {
 namespace {
 
 struct ProcessOptions {
-  cli::Connection conn;
+  examples::Connection conn;
   OrdersOptions orders;
   std::string group = "order-processors";
   std::string name;
   std::string delivery = "exactly-once";
   int partitions = 12;
   std::string http;
-  cli::SettingsFlags settings;
+  examples::SettingsFlags settings;
 };
 
 struct ProduceOptions {
-  cli::Connection conn;
+  examples::Connection conn;
   std::string topic = "orders";
   int partitions = 12;
   GeneratorSpec spec;
@@ -54,40 +55,40 @@ void LogRebalance(const RebalanceEvent& ev) {
   const char* what = ev.kind == RebalanceKind::kAssigned  ? "assigned"
                      : ev.kind == RebalanceKind::kRevoked ? "revoked"
                                                           : "lost";
-  spdlog::info("{}: partitions {}: {}; now owns {}", ev.member, what, cli::FormatPartitions(ev.partitions),
-               cli::FormatPartitions(ev.assignment));
+  spdlog::info("{}: partitions {}: {}; now owns {}", ev.member, what, examples::FormatPartitions(ev.partitions),
+               examples::FormatPartitions(ev.assignment));
 }
 
 int RunProcess(ProcessOptions& opts) {
   // Bad flags first, before anything talks to a broker.
   RuntimeConfig config;
-  if (Status st = opts.settings.Apply(config); !st.ok()) return cli::Fail(st);
+  if (Status st = opts.settings.Apply(config); !st.ok()) return examples::Fail(st);
   config.delivery = opts.delivery == "exactly-once" ? Delivery::kExactlyOnce : Delivery::kAtLeastOnce;
   std::unique_ptr<StatusServer> server;
   if (!opts.http.empty()) {
-    auto started = cli::StartStatusServer(opts.http);
-    if (!started.ok()) return cli::Fail(started.status());
+    auto started = examples::StartStatusServer(opts.http);
+    if (!started.ok()) return examples::Fail(started.status());
     server = std::move(started.value());
   }
 
-  auto rk = cli::Connect(opts.conn, "orders-setup");
-  if (!rk.ok()) return cli::Fail(rk.status());
+  auto admin = examples::Connect(opts.conn, "orders-setup");
+  if (!admin.ok()) return examples::Fail(admin.status());
   if (opts.conn.embedded && config.delivery == Delivery::kExactlyOnce) {
-    return cli::Fail(Status(Errc::kInvalidArgument, "--delivery exactly-once: " + std::string(kEmbeddedHint)));
+    return examples::Fail(Status(Errc::kInvalidArgument, "--delivery exactly-once: " + std::string(kEmbeddedHint)));
   }
   for (const std::string& topic :
        {opts.orders.input_topic, opts.orders.events_topic, opts.orders.dead_letter_topic}) {
-    if (Status st = cli::EnsureTopic(opts.conn, rk->get(), topic, opts.partitions); !st.ok()) return cli::Fail(st);
+    if (Status st = (*admin)->EnsureTopic({.name = topic, .partitions = opts.partitions}); !st.ok()) {
+      return examples::Fail(st);
+    }
   }
-  rk->reset();
-  auto props = opts.conn.Properties(/*for_consumer=*/true);
-  if (!props.ok()) return cli::Fail(props.status());
+  admin->reset();
 
   config.name = opts.name.empty() ? DefaultName() : opts.name;
   config.brokers = opts.conn.brokers;
   config.group_id = opts.group;
-  config.kafka = *props;
-  config.connect_timeout = std::chrono::milliseconds(opts.conn.connect_timeout_ms());
+  config.kafka = opts.conn.ConsumerProperties();
+  config.connect_timeout = opts.conn.timeout;
   // A transactional id that survives restarts lets a restarted replica fence
   // its own unfinished transaction at once instead of waiting for it to time
   // out; it must differ between replicas, as --name does.
@@ -99,7 +100,7 @@ int RunProcess(ProcessOptions& opts) {
   config.on_rebalance = LogRebalance;
 
   auto rt = Runtime::Create(std::move(config));
-  if (!rt.ok()) return cli::Fail(rt.status());
+  if (!rt.ok()) return examples::Fail(rt.status());
   Runtime& runtime = **rt;
   if (server) server->Add(runtime);
   if (Status st = runtime.Start(); !st.ok()) {
@@ -108,7 +109,7 @@ int RunProcess(ProcessOptions& opts) {
       st = Status(st.code(), st.detail() + "; " + kEmbeddedHint);
     }
     if (server) server->Remove(runtime);
-    return cli::Fail(st);
+    return examples::Fail(st);
   }
   spdlog::info("{}: {} -> {} (invalid orders -> {}), group {}, delivery {}", runtime.config().name,
                opts.orders.input_topic, opts.orders.events_topic, opts.orders.dead_letter_topic, opts.group,
@@ -123,38 +124,38 @@ int RunProcess(ProcessOptions& opts) {
                stats.dead_lettered);
   if (server) server->Remove(runtime);
   Status exit = runtime.Wait();
-  return exit.ok() ? 0 : cli::Fail(exit);
+  return exit.ok() ? 0 : examples::Fail(exit);
 }
 
 int RunProduce(ProduceOptions& opts) {
-  auto rk = cli::Connect(opts.conn, "orders-setup");
-  if (!rk.ok()) return cli::Fail(rk.status());
-  if (Status st = cli::EnsureTopic(opts.conn, rk->get(), opts.topic, opts.partitions); !st.ok()) return cli::Fail(st);
-  rk->reset();
-  auto props = cli::HelperProperties(opts.conn, "orders-producer");
-  if (!props.ok()) return cli::Fail(props.status());
-  auto producer = kafka::Producer::Create(*props);
-  if (!producer.ok()) return cli::Fail(producer.status());
+  auto admin = examples::Connect(opts.conn, "orders-setup");
+  if (!admin.ok()) return examples::Fail(admin.status());
+  if (Status st = (*admin)->EnsureTopic({.name = opts.topic, .partitions = opts.partitions}); !st.ok()) {
+    return examples::Fail(st);
+  }
+  admin->reset();
+  auto producer = Producer::Create(opts.conn.Producer("orders-producer"));
+  if (!producer.ok()) return examples::Fail(producer.status());
 
   const auto orders = GenerateOrders(opts.spec);
   uint64_t invalid = 0;
   for (const GeneratedOrder& order : orders) {
     if (ShutdownRequested()) break;
     if (!order.fault.empty()) ++invalid;
-    if (Status st = (*producer)->Produce(opts.topic, order.key, order.value); !st.ok()) return cli::Fail(st);
+    if (Status st = (*producer)->SendAsync({.topic = opts.topic, .key = order.key, .value = order.value}); !st.ok()) return examples::Fail(st);
   }
-  if (Status st = (*producer)->Flush(30000); !st.ok()) return cli::Fail(st);
+  if (Status st = (*producer)->Flush(std::chrono::seconds(30)); !st.ok()) return examples::Fail(st);
   std::printf("produced %lu orders to %s (%lu invalid): %lu delivered, %lu failed\n",
               static_cast<unsigned long>(orders.size()), opts.topic.c_str(), static_cast<unsigned long>(invalid),
               static_cast<unsigned long>((*producer)->delivered()),
               static_cast<unsigned long>((*producer)->failed()));
-  if ((*producer)->failed() > 0) return cli::Fail((*producer)->first_error());
+  if ((*producer)->failed() > 0) return examples::Fail((*producer)->first_error());
   return 0;
 }
 
 void AddProcessCommand(CLI::App& app, ProcessOptions& opts) {
   auto* cmd = app.add_subcommand("process", "Run one replica of the orders processor");
-  cli::AddConnectionFlags(*cmd, opts.conn);
+  examples::AddConnectionFlags(*cmd, opts.conn);
   cmd->add_option("-G,--group", opts.group, "Consumer group of the replicas")->capture_default_str();
   cmd->add_option("--name", opts.name,
                   "This replica's name, different per replica (default: orders-<hostname>); with exactly-once it "
@@ -178,14 +179,14 @@ void AddProcessCommand(CLI::App& app, ProcessOptions& opts) {
   cmd->add_option("--partitions", opts.partitions, "Partitions of the topics this creates")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  cli::AddHttpFlag(*cmd, opts.http);
+  examples::AddHttpFlag(*cmd, opts.http);
   // After --delivery, which it then leaves alone: the example's default differs.
   opts.settings.Add(*cmd);
 }
 
 void AddProduceCommand(CLI::App& app, ProduceOptions& opts) {
   auto* cmd = app.add_subcommand("produce", "Write test orders keyed by customer; the same --seed writes the same orders");
-  cli::AddConnectionFlags(*cmd, opts.conn);
+  examples::AddConnectionFlags(*cmd, opts.conn);
   cmd->add_option("-t,--topic", opts.topic, "Topic to write to")->capture_default_str();
   cmd->add_option("--count", opts.spec.count, "Orders to write")
       ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}))
@@ -216,7 +217,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   orders::AddProcessCommand(app, process);
   orders::AddProduceCommand(app, produce);
-  return cli::RunProgram(app, argc, argv, "orders", [&] {
+  return examples::RunProgram(app, argc, argv, "orders", [&] {
     return app.got_subcommand("process") ? orders::RunProcess(process) : orders::RunProduce(produce);
   });
 }

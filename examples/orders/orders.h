@@ -22,10 +22,10 @@
 #include <string_view>
 #include <vector>
 
-#include "kstrand/config.h"
-#include "kstrand/message.h"
-#include "kstrand/status.h"
-#include "kstrand/types.h"
+#include <kstrand/config.h>
+#include <kstrand/message.h>
+#include <kstrand/status.h>
+#include <kstrand/types.h>
 
 namespace kstrand::orders {
 

@@ -7,20 +7,18 @@
 // (`next_offset`): an instance that restores it skips events below that offset,
 // so events replayed after a restart or a crash are never counted twice.
 //
-// Thread safety: TeamCounters is a value. TopicTable's methods may be called
-// from any thread.
+// The leaderboard and the teams read the counters topic whole with a
+// kstrand::GlobalTable.
+//
+// Thread safety: TeamCounters is a value.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <map>
-#include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
-#include "kafka/client.h"
-#include "kstrand/status.h"
+#include <kstrand/status.h>
 
 namespace kstrand::tutorial {
 
@@ -43,29 +41,5 @@ std::string CounterKey(std::string_view team, int32_t partition);
 std::string EncodeCounters(const TeamCounters& c);
 // Strict: names the first missing or mistyped field.
 Result<TeamCounters> DecodeCounters(std::string_view json);
-
-// The latest value of every key of a topic, as a compacted topic means it:
-// follows the topic from its beginning in a background thread with a
-// group-less consumer; a null value (tombstone) removes its key. A missing
-// topic is an empty table until the topic appears.
-class TopicTable {
- public:
-  // `props`: bootstrap.servers and security settings (kafka::ConnectionProperties).
-  static Result<std::unique_ptr<TopicTable>> Start(kafka::Properties props, std::string topic);
-  ~TopicTable();
-  TopicTable(const TopicTable&) = delete;
-  TopicTable& operator=(const TopicTable&) = delete;
-
-  // Waits until every record in the topic when this was called has been read,
-  // so a record acknowledged before the call is visible after it.
-  bool WaitCaughtUp(std::chrono::milliseconds timeout) const;
-  std::optional<std::string> Get(const std::string& key) const;
-  std::map<std::string, std::string> Snapshot() const;
-
- private:
-  class Impl;
-  explicit TopicTable(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
-};
 
 }  // namespace kstrand::tutorial

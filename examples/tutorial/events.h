@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kstrand/status.h"
+#include <kstrand/status.h>
 
 namespace kstrand::tutorial {
 

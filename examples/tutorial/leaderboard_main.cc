@@ -22,15 +22,17 @@
 #include <set>
 #include <thread>
 
-#include "http/address.h"
-#include "kafka/admin.h"
-#include "kstrand/groups.h"
-#include "kstrand/shutdown.h"
-#include "runtime/parse.h"
+#include <kstrand/admin.h>
+#include <kstrand/global_table.h>
+#include <kstrand/groups.h>
+#include <kstrand/http.h>
+#include <kstrand/parse.h>
+#include <kstrand/shutdown.h>
+
+#include "common/example_cli.h"
 #include "tutorial/counters.h"
 #include "tutorial/events.h"
 #include "tutorial/leaderboard_html.h"
-#include "cli/apps.h"
 
 namespace kstrand::tutorial {
 namespace {
@@ -39,7 +41,7 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 struct LeaderboardOptions {
-  cli::Connection conn;
+  examples::Connection conn;
   std::string http = "8090";
   std::string prefix = "team-";
   std::string topic = std::string(kNewUsersTopic);
@@ -58,8 +60,8 @@ struct Achievements {
 // Builds the page's JSON from the brokers. Refresh() runs on one thread; Json() anywhere.
 class Leaderboard {
  public:
-  Leaderboard(const LeaderboardOptions& opts, GroupInspector& groups, const TopicTable& counters, rd_kafka_t* meta)
-      : opts_(opts), groups_(groups), counters_(counters), meta_(meta) {}
+  Leaderboard(const LeaderboardOptions& opts, GroupInspector& groups, const GlobalTable& counters, Admin& admin)
+      : opts_(opts), groups_(groups), counters_(counters), admin_(admin) {}
 
   void Refresh() {
     json out = {{"topic", opts_.topic}, {"prefix", opts_.prefix}, {"error", ""}};
@@ -220,17 +222,17 @@ class Leaderboard {
 
   // Records ever written to `topic` (the sum of its end offsets); -1 if it does not exist.
   int64_t RecordsIn(const std::string& topic) {
-    auto described = kafka::DescribeTopics(meta_, 2000, topic, /*with_watermarks=*/true);
+    auto described = admin_.DescribeTopic(topic, /*watermarks=*/true);
     if (!described.ok()) return -1;
     int64_t total = 0;
-    for (const auto& p : described->front().partitions) total += std::max<int64_t>(p.high, 0);
+    for (const auto& p : described->partitions) total += std::max<int64_t>(p.high.value(), 0);
     return total;
   }
 
   const LeaderboardOptions& opts_;
   GroupInspector& groups_;
-  const TopicTable& counters_;
-  rd_kafka_t* const meta_;
+  const GlobalTable& counters_;
+  Admin& admin_;
   // Refresh() only.
   std::set<std::string> known_teams_;
   json last_rows_ = json::array();
@@ -244,25 +246,23 @@ class Leaderboard {
 
 int Run(LeaderboardOptions& opts) {
   auto listen = http::ParseListenAddress(opts.http);
-  if (!listen.ok()) return cli::Fail(Status(listen.status().code(), "--http: " + listen.status().detail()));
+  if (!listen.ok()) return examples::Fail(Status(listen.status().code(), "--http: " + listen.status().detail()));
   auto refresh = ParseDuration(opts.refresh);
-  if (!refresh.ok()) return cli::Fail(Status(Errc::kInvalidArgument, "--refresh: " + refresh.status().detail()));
+  if (!refresh.ok()) return examples::Fail(Status(Errc::kInvalidArgument, "--refresh: " + refresh.status().detail()));
 
-  auto rk = cli::Connect(opts.conn, "tutorial-leaderboard");
-  if (!rk.ok()) return cli::Fail(rk.status());
-  auto props = cli::HelperProperties(opts.conn, "tutorial-leaderboard");
-  if (!props.ok()) return cli::Fail(props.status());
+  auto admin = examples::Connect(opts.conn, "tutorial-leaderboard");
+  if (!admin.ok()) return examples::Fail(admin.status());
   GroupInspector::Options gopts;
   gopts.brokers = opts.conn.brokers;
-  gopts.kafka = *props;
-  gopts.kafka.erase("bootstrap.servers");
+  gopts.kafka = opts.conn.kafka;
   // Short: a refresh makes a few calls per team, and the page should say soon that brokers are away.
-  gopts.timeout = std::min(std::chrono::milliseconds(opts.conn.connect_timeout_ms()), std::chrono::milliseconds(3000));
+  gopts.timeout = std::min(opts.conn.timeout, std::chrono::milliseconds(3000));
   auto inspector = GroupInspector::Connect(gopts);
-  if (!inspector.ok()) return cli::Fail(inspector.status());
-  auto counters = TopicTable::Start(*props, opts.counters_topic);
-  if (!counters.ok()) return cli::Fail(counters.status());
-  Leaderboard board(opts, **inspector, **counters, rk->get());
+  if (!inspector.ok()) return examples::Fail(inspector.status());
+  auto counters = GlobalTable::Start({.brokers = opts.conn.brokers, .kafka = opts.conn.kafka,
+                                     .topic = opts.counters_topic, .client_id = "tutorial-leaderboard"});
+  if (!counters.ok()) return examples::Fail(counters.status());
+  Leaderboard board(opts, **inspector, **counters, **admin);
 
   httplib::Server server;
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
@@ -274,7 +274,7 @@ int Run(LeaderboardOptions& opts) {
   });
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   auto bound = http::Bind(server, *listen);
-  if (!bound.ok()) return cli::Fail(Status(bound.status().code(), "--http: " + bound.status().detail()));
+  if (!bound.ok()) return examples::Fail(Status(bound.status().code(), "--http: " + bound.status().detail()));
   std::thread serving([&] { server.listen_after_bind(); });
 
   // First line: the address alone, so scripts can read it.
@@ -300,12 +300,12 @@ int main(int argc, char** argv) {
   using namespace kstrand;
   tutorial::LeaderboardOptions opts;
   CLI::App app{"tutorial-leaderboard: the live leaderboard of the teams' consumer groups"};
-  cli::AddConnectionFlags(app, opts.conn);
+  examples::AddConnectionFlags(app, opts.conn);
   app.add_option("--http", opts.http, "Serve on PORT or HOST:PORT (loopback by default; 0: any free port)")
       ->capture_default_str();
   app.add_option("--prefix", opts.prefix, "Show the groups whose name starts with this")->capture_default_str();
   app.add_option("-t,--topic", opts.topic, "The teams' input topic")->capture_default_str();
   app.add_option("--counters-topic", opts.counters_topic, "The teams' counters topic")->capture_default_str();
   app.add_option("--refresh", opts.refresh, "How often to ask the brokers")->capture_default_str();
-  return cli::RunProgram(app, argc, argv, "tutorial-leaderboard", [&] { return tutorial::Run(opts); });
+  return examples::RunProgram(app, argc, argv, "tutorial-leaderboard", [&] { return tutorial::Run(opts); });
 }

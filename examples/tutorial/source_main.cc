@@ -10,17 +10,19 @@
 #include <random>
 #include <thread>
 
-#include "kafka/producer.h"
-#include "kstrand/shutdown.h"
+#include <kstrand/admin.h>
+#include <kstrand/producer.h>
+#include <kstrand/shutdown.h>
+
+#include "common/example_cli.h"
 #include "tutorial/counters.h"
 #include "tutorial/events.h"
-#include "cli/apps.h"
 
 namespace kstrand::tutorial {
 namespace {
 
 struct SourceOptions {
-  cli::Connection conn;
+  examples::Connection conn;
   std::string topic = std::string(kNewUsersTopic);
   int partitions = 5;
   std::string counters_topic = std::string(kCountersTopic);
@@ -31,19 +33,20 @@ struct SourceOptions {
 };
 
 int Run(SourceOptions& opts) {
-  auto rk = cli::Connect(opts.conn, "tutorial-source");
-  if (!rk.ok()) return cli::Fail(rk.status());
-  if (Status st = cli::EnsureTopic(opts.conn, rk->get(), opts.topic, opts.partitions); !st.ok()) return cli::Fail(st);
+  auto admin = examples::Connect(opts.conn, "tutorial-source");
+  if (!admin.ok()) return examples::Fail(admin.status());
+  if (Status st = (*admin)->EnsureTopic({.name = opts.topic, .partitions = opts.partitions}); !st.ok()) {
+    return examples::Fail(st);
+  }
   // The teams' shared counters topic, created here so that thirty teams do
   // not race to create it (and need no rights to create topics).
   if (!opts.counters_topic.empty()) {
-    Status st = cli::EnsureTopic(opts.conn, rk->get(), opts.counters_topic, opts.partitions, cli::CompactedTopicConfigs());
-    if (!st.ok()) return cli::Fail(st);
+    Status st = (*admin)->EnsureTopic(
+        {.name = opts.counters_topic, .partitions = opts.partitions, .configs = CompactedTopicConfigs()});
+    if (!st.ok()) return examples::Fail(st);
   }
-  auto props = cli::HelperProperties(opts.conn, "tutorial-source");
-  if (!props.ok()) return cli::Fail(props.status());
-  auto producer = kafka::Producer::Create(*props);
-  if (!producer.ok()) return cli::Fail(producer.status());
+  auto producer = Producer::Create(opts.conn.Producer("tutorial-source"));
+  if (!producer.ok()) return examples::Fail(producer.status());
 
   // Ids "u-<run>-<n>": a restarted source never reuses a key.
   const uint64_t seed = opts.seed ? opts.seed : std::random_device{}();
@@ -70,7 +73,7 @@ int Run(SourceOptions& opts) {
       key = u.id;
       value = EncodeNewUser(u);
     }
-    if (failure = (*producer)->Produce(opts.topic, key, value); !failure.ok()) break;
+    if (failure = (*producer)->SendAsync({.topic = opts.topic, .key = key, .value = value}); !failure.ok()) break;
     ++sent;
     next += period;
     const auto now = Clock::now();
@@ -84,10 +87,10 @@ int Run(SourceOptions& opts) {
     if (now - next > std::chrono::seconds(1)) next = now;
     if (next > now) WaitForShutdown(std::chrono::duration_cast<std::chrono::milliseconds>(next - now));
   }
-  if (failure.ok()) failure = (*producer)->Flush(10000);
+  if (failure.ok()) failure = (*producer)->Flush(std::chrono::seconds(10));
   if (failure.ok()) failure = (*producer)->first_error();
   spdlog::info("produced {} events, {} acknowledged", sent, (*producer)->delivered());
-  return failure.ok() ? 0 : cli::Fail(failure);
+  return failure.ok() ? 0 : examples::Fail(failure);
 }
 
 }  // namespace
@@ -97,7 +100,7 @@ int main(int argc, char** argv) {
   using namespace kstrand;
   tutorial::SourceOptions opts;
   CLI::App app{"tutorial-source: the instructor's new_users event source"};
-  cli::AddConnectionFlags(app, opts.conn);
+  examples::AddConnectionFlags(app, opts.conn);
   app.add_option("-t,--topic", opts.topic, "Topic to produce to")->capture_default_str();
   app.add_option("--partitions", opts.partitions, "Partitions of the topics, if they are created")
       ->capture_default_str()->check(CLI::Range(1, 1000));
@@ -111,5 +114,5 @@ int main(int argc, char** argv) {
                  "Make every Nth event malformed, as real producers sometimes do (0: never)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--seed", opts.seed, "Random seed (0: a new one each run)");
-  return cli::RunProgram(app, argc, argv, "tutorial-source", [&] { return tutorial::Run(opts); });
+  return examples::RunProgram(app, argc, argv, "tutorial-source", [&] { return tutorial::Run(opts); });
 }

@@ -26,7 +26,7 @@ std::string Filter::Describe() const {
   return out.empty() ? "every user" : out;
 }
 
-TeamProcessor::TeamProcessor(Options options, kafka::Producer* producer, const TopicTable* table)
+TeamProcessor::TeamProcessor(Options options, Producer* producer, const GlobalTable* table)
     : options_(std::move(options)), producer_(producer), table_(table) {
   totals_.team = options_.team;
 }
@@ -108,9 +108,10 @@ Status TeamProcessor::ProduceAll(const std::string& topic,
       std::lock_guard lock(mu);
       ++pending;
     }
-    Status st = producer_->ProduceAsync(topic, key, value, {}, [&](Status delivered) {
+    Status st = producer_->SendAsync({.topic = topic, .key = key, .value = value},
+                                     [&](Result<RecordPosition> delivered) {
       std::lock_guard lock(mu);
-      if (!delivered.ok() && first.ok()) first = std::move(delivered);
+      if (!delivered.ok() && first.ok()) first = delivered.status();
       --pending;
       cv.notify_all();
     });

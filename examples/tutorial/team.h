@@ -31,9 +31,11 @@
 #include <string>
 #include <vector>
 
-#include "kafka/producer.h"
-#include "kstrand/config.h"
-#include "kstrand/message.h"
+#include <kstrand/config.h>
+#include <kstrand/global_table.h>
+#include <kstrand/message.h>
+#include <kstrand/producer.h>
+
 #include "tutorial/counters.h"
 #include "tutorial/events.h"
 
@@ -63,7 +65,7 @@ class TeamProcessor {
 
   // `producer` is required when forwarding or counting; `table` (following
   // counters_topic) when counting.
-  TeamProcessor(Options options, kafka::Producer* producer, const TopicTable* table);
+  TeamProcessor(Options options, Producer* producer, const GlobalTable* table);
 
   // Sets `topic`'s handler (a batch handler, partition order, retries then
   // stop-partition) and the rebalance callback in `config`; keeps any
@@ -91,8 +93,8 @@ class TeamProcessor {
   Status ProduceAll(const std::string& topic, const std::vector<std::pair<std::string, std::string>>& records);
 
   const Options options_;
-  kafka::Producer* const producer_;
-  const TopicTable* const table_;
+  Producer* const producer_;
+  const GlobalTable* const table_;
   std::atomic<uint64_t> replays_skipped_{0};
   mutable std::mutex mu_;
   // Guarded by mu_. A state is changed only by its partition's lane (under

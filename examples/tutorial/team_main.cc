@@ -11,19 +11,21 @@
 #include <cctype>
 #include <thread>
 
-#include "kafka/admin.h"
-#include "kafka/producer.h"
-#include "kstrand/runtime.h"
-#include "kstrand/shutdown.h"
-#include "runtime/parse.h"
+#include <kstrand/admin.h>
+#include <kstrand/global_table.h>
+#include <kstrand/parse.h>
+#include <kstrand/producer.h>
+#include <kstrand/runtime.h>
+#include <kstrand/shutdown.h>
+
+#include "common/example_cli.h"
 #include "tutorial/team.h"
-#include "cli/apps.h"
 
 namespace kstrand::tutorial {
 namespace {
 
 struct TeamOptions {
-  cli::Connection conn;
+  examples::Connection conn;
   std::string team;
   std::string topic = std::string(kNewUsersTopic);
   std::vector<std::string> countries;
@@ -57,19 +59,19 @@ std::string DefaultName() {
 
 void LogRebalance(const RebalanceEvent& ev) {
   const char* what = ev.kind == RebalanceKind::kAssigned ? "got" : ev.kind == RebalanceKind::kRevoked ? "gave up" : "lost";
-  spdlog::info("{}: {} {}; now reading {} ({} partitions)", ev.member, what, cli::FormatPartitions(ev.partitions),
-               cli::FormatPartitions(ev.assignment), ev.assignment.size());
+  spdlog::info("{}: {} {}; now reading {} ({} partitions)", ev.member, what, examples::FormatPartitions(ev.partitions),
+               examples::FormatPartitions(ev.assignment), ev.assignment.size());
 }
 
 int Run(TeamOptions& opts) {
   // Bad flags first, before anything talks to a broker.
-  if (Status st = ValidateTeam(opts.team); !st.ok()) return cli::Fail(st);
+  if (Status st = ValidateTeam(opts.team); !st.ok()) return examples::Fail(st);
   auto work = ParseDuration(opts.work);
-  if (!work.ok()) return cli::Fail(Status(Errc::kInvalidArgument, "--work: " + work.status().detail()));
+  if (!work.ok()) return examples::Fail(Status(Errc::kInvalidArgument, "--work: " + work.status().detail()));
   RuntimeConfig config;
   if (!opts.workers.empty()) {
     if (Status st = config.Set("workers", opts.workers); !st.ok()) {
-      return cli::Fail(Status(st.code(), "--workers: " + st.detail()));
+      return examples::Fail(Status(st.code(), "--workers: " + st.detail()));
     }
   }
   TeamProcessor::Options popts;
@@ -77,7 +79,7 @@ int Run(TeamOptions& opts) {
   for (const auto& given : opts.countries) {
     if (given.size() != 2 || !std::isalpha(static_cast<unsigned char>(given[0])) ||
         !std::isalpha(static_cast<unsigned char>(given[1]))) {
-      return cli::Fail(Status(Errc::kInvalidArgument, "--country " + given + ": expected a two-letter code such as FR"));
+      return examples::Fail(Status(Errc::kInvalidArgument, "--country " + given + ": expected a two-letter code such as FR"));
     }
     std::string code = given;
     std::transform(code.begin(), code.end(), code.begin(), [](unsigned char ch) { return std::toupper(ch); });
@@ -90,60 +92,60 @@ int Run(TeamOptions& opts) {
   popts.counters_topic = opts.counters_topic;
   popts.work = *work;
 
-  auto rk = cli::Connect(opts.conn, "tutorial-team");
-  if (!rk.ok()) return cli::Fail(rk.status());
-  auto input = kafka::DescribeTopics(rk->get(), opts.conn.connect_timeout_ms(), opts.topic);
+  auto admin = examples::Connect(opts.conn, "tutorial-team");
+  if (!admin.ok()) return examples::Fail(admin.status());
+  auto input = (*admin)->DescribeTopic(opts.topic);
   if (!input.ok()) {
-    return cli::Fail(Status(input.status().code(), input.status().detail() + " (is tutorial-source running?)"));
+    return examples::Fail(Status(input.status().code(), input.status().detail() + " (is tutorial-source running?)"));
   }
   // Topics we create get as many partitions as the input: the output keeps its spread.
-  const int partitions = static_cast<int>(input->front().partitions.size());
+  const int partitions = static_cast<int>(input->partitions.size());
   if (!popts.output_topic.empty()) {
-    if (Status st = cli::EnsureTopic(opts.conn, rk->get(), popts.output_topic, partitions); !st.ok()) return cli::Fail(st);
+    if (Status st = (*admin)->EnsureTopic({.name = popts.output_topic, .partitions = partitions}); !st.ok()) {
+      return examples::Fail(st);
+    }
   }
   const std::string name = opts.name.empty() ? DefaultName() : opts.name;
-  auto helper_props = cli::HelperProperties(opts.conn, opts.team + "-" + name);
-  if (!helper_props.ok()) return cli::Fail(helper_props.status());
-  std::unique_ptr<TopicTable> table;
+  std::unique_ptr<GlobalTable> table;
   if (popts.count) {
-    Status st = cli::EnsureTopic(opts.conn, rk->get(), popts.counters_topic, partitions, cli::CompactedTopicConfigs());
-    if (!st.ok()) return cli::Fail(st);
-    auto t = TopicTable::Start(*helper_props, popts.counters_topic);
-    if (!t.ok()) return cli::Fail(t.status());
+    Status st = (*admin)->EnsureTopic(
+        {.name = popts.counters_topic, .partitions = partitions, .configs = CompactedTopicConfigs()});
+    if (!st.ok()) return examples::Fail(st);
+    auto t = GlobalTable::Start({.brokers = opts.conn.brokers, .kafka = opts.conn.kafka,
+                                 .topic = popts.counters_topic, .client_id = opts.team + "-" + name});
+    if (!t.ok()) return examples::Fail(t.status());
     table = std::move(t.value());
   }
-  std::unique_ptr<kafka::Producer> producer;
+  std::unique_ptr<Producer> producer;
   if (popts.count || !popts.output_topic.empty()) {
-    auto props = *helper_props;
-    props["linger.ms"] = "1";  // each batch waits for its acknowledgements
-    auto p = kafka::Producer::Create(props);
-    if (!p.ok()) return cli::Fail(p.status());
+    ProducerConfig pconfig = opts.conn.Producer(opts.team + "-" + name);
+    pconfig.kafka["linger.ms"] = "1";  // each batch waits for its acknowledgements
+    auto p = Producer::Create(std::move(pconfig));
+    if (!p.ok()) return examples::Fail(p.status());
     producer = std::move(p.value());
   }
-  auto consumer_props = opts.conn.Properties(/*for_consumer=*/true);
-  if (!consumer_props.ok()) return cli::Fail(consumer_props.status());
 
   // Destruction order: the runtime (declared last) stops before the
   // processor, the table and the producer it uses.
   TeamProcessor processor(popts, producer.get(), table.get());
   std::unique_ptr<StatusServer> status_server;
   if (!opts.http.empty()) {
-    auto server = cli::StartStatusServer(opts.http);
-    if (!server.ok()) return cli::Fail(server.status());
+    auto server = examples::StartStatusServer(opts.http);
+    if (!server.ok()) return examples::Fail(server.status());
     status_server = std::move(server.value());
     config.endpoint = status_server->url();
   }
   config.name = name;
   config.brokers = opts.conn.brokers;
   config.group_id = opts.team;
-  config.kafka = *consumer_props;
-  config.connect_timeout = std::chrono::milliseconds(opts.conn.connect_timeout_ms());
+  config.kafka = opts.conn.ConsumerProperties();
+  config.connect_timeout = opts.conn.timeout;
   config.on_rebalance = LogRebalance;
   processor.Configure(config, opts.topic);
   auto created = Runtime::Create(std::move(config));
-  if (!created.ok()) return cli::Fail(created.status());
+  if (!created.ok()) return examples::Fail(created.status());
   std::unique_ptr<Runtime> runtime = std::move(created.value());
-  if (Status st = runtime->Start(); !st.ok()) return cli::Fail(st);
+  if (Status st = runtime->Start(); !st.ok()) return examples::Fail(st);
   if (status_server) status_server->Add(*runtime);
   spdlog::info("{}: joined group {} on {}; looking for {}; matches go to {}{}", name, opts.team, opts.topic,
                popts.filter.Describe(),
@@ -156,7 +158,7 @@ int Run(TeamOptions& opts) {
     next_report += std::chrono::seconds(10);
     TeamCounters t = processor.Totals();
     spdlog::info("{}: {} users seen, {} matched, {} malformed skipped; reading {}", name, t.seen, t.matched,
-                 t.invalid, cli::FormatPartitions(runtime->Assignment()));
+                 t.invalid, examples::FormatPartitions(runtime->Assignment()));
   }
   spdlog::info("{}: leaving the group: finishing in-flight events, committing", name);
   if (status_server) status_server->Remove(*runtime);
@@ -165,7 +167,7 @@ int Run(TeamOptions& opts) {
   TeamCounters t = processor.Totals();
   spdlog::info("{}: {} users seen, {} matched, {} malformed skipped, {} replayed events skipped", name, t.seen,
                t.matched, t.invalid, processor.replays_skipped());
-  return failure.ok() ? 0 : cli::Fail(failure);
+  return failure.ok() ? 0 : examples::Fail(failure);
 }
 
 }  // namespace
@@ -175,7 +177,7 @@ int main(int argc, char** argv) {
   using namespace kstrand;
   tutorial::TeamOptions opts;
   CLI::App app{"tutorial-team: a team's filtering consumer; run it twice with the same --team to scale out"};
-  cli::AddConnectionFlags(app, opts.conn);
+  examples::AddConnectionFlags(app, opts.conn);
   app.add_option("--team", opts.team, "Your team's name: the consumer group id (e.g. team-1)")->required();
   app.add_option("-t,--topic", opts.topic, "Topic to read")->capture_default_str();
   app.add_option("--country", opts.countries, "Keep users from this country (two letters; repeatable)");
@@ -189,6 +191,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--workers", opts.workers, "Partitions this instance processes at once (default 4)");
   app.add_option("--name", opts.name, "This instance's name in the group (default: host-pid)");
-  cli::AddHttpFlag(app, opts.http);
-  return cli::RunProgram(app, argc, argv, "tutorial-team", [&] { return tutorial::Run(opts); });
+  examples::AddHttpFlag(app, opts.http);
+  return examples::RunProgram(app, argc, argv, "tutorial-team", [&] { return tutorial::Run(opts); });
 }

@@ -6,17 +6,18 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "cli/apps.h"
-#include "cli/common.h"
-#include "http/address.h"
-#include "kstrand/shutdown.h"
+#include <kstrand/admin.h>
+#include <kstrand/http.h>
+#include <kstrand/shutdown.h>
+
+#include "common/example_cli.h"
 #include "users-api/users_app.h"
 
 namespace kstrand::users {
 namespace {
 
 struct Options {
-  cli::Connection conn;
+  examples::Connection conn;
   std::string http = "8081";
   std::string state = "memory";
   std::string state_dir;
@@ -28,19 +29,18 @@ struct Options {
 
 int Run(Options& opts) {
   auto listen = http::ParseListenAddress(opts.http);
-  if (!listen.ok()) return cli::Fail(Status(Errc::kInvalidArgument, "--http: " + listen.status().detail()));
-  auto rk = cli::Connect(opts.conn, "users-api");
-  if (!rk.ok()) return cli::Fail(rk.status());
+  if (!listen.ok()) return examples::Fail(Status(Errc::kInvalidArgument, "--http: " + listen.status().detail()));
+  auto admin = examples::Connect(opts.conn, "users-api");
+  if (!admin.ok()) return examples::Fail(admin.status());
   // The topic is the users' only copy: compacted, it keeps each user's latest record.
-  Status st = cli::EnsureTopic(opts.conn, rk->get(), opts.topic, opts.partitions, cli::CompactedTopicConfigs());
-  if (!st.ok()) return cli::Fail(st);
-  auto props = opts.conn.Properties(/*for_consumer=*/true);
-  if (!props.ok()) return cli::Fail(props.status());
+  Status st = (*admin)->EnsureTopic(
+      {.name = opts.topic, .partitions = opts.partitions, .configs = CompactedTopicConfigs()});
+  if (!st.ok()) return examples::Fail(st);
 
   UsersAppConfig config;
   config.name = opts.name.empty() ? "users-api-" + std::to_string(listen->port) : opts.name;
   config.brokers = opts.conn.brokers;
-  config.kafka = *props;
+  config.kafka = opts.conn.ConsumerProperties();
   config.group_id = opts.group;
   config.topic = opts.topic;
   config.listen_host = listen->host;
@@ -50,14 +50,14 @@ int Run(Options& opts) {
     config.state.directory = opts.state_dir.empty() ? "users-api-state/" + config.name : opts.state_dir;
   }
   auto app = UsersApp::Start(config);
-  if (!app.ok()) return cli::Fail(app.status());
+  if (!app.ok()) return examples::Fail(app.status());
   std::printf("%s\n", (*app)->url().c_str());
   std::fflush(stdout);
   while (!WaitForShutdown(std::chrono::milliseconds(200))) {
   }
   (*app)->Stop();
   Status exit = (*app)->Wait();
-  return exit.ok() ? 0 : cli::Fail(exit);
+  return exit.ok() ? 0 : examples::Fail(exit);
 }
 
 }  // namespace
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   using namespace kstrand;
   users::Options opts;
   CLI::App app{"users-api: a CRUD service whose users live in a compacted Kafka topic; run several instances"};
-  cli::AddConnectionFlags(app, opts.conn);
+  examples::AddConnectionFlags(app, opts.conn);
   app.add_option("--http", opts.http, "Where to serve the API: [HOST:]PORT (loopback when only a port is given)")
       ->capture_default_str();
   app.add_option("--state", opts.state, "Where the table lives: memory (replays its partitions at each start) "
@@ -81,5 +81,5 @@ int main(int argc, char** argv) {
   app.add_option("--partitions", opts.partitions, "Partitions of the users topic, when it is created")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  return cli::RunProgram(app, argc, argv, "users-api", [&] { return users::Run(opts); });
+  return examples::RunProgram(app, argc, argv, "users-api", [&] { return users::Run(opts); });
 }

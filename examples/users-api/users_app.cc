@@ -7,11 +7,11 @@
 #include <random>
 #include <thread>
 
-#include "http/address.h"
-#include "kafka/client.h"
-#include "kafka/producer.h"
-#include "kstrand/routing.h"
-#include "kstrand/runtime.h"
+#include <kstrand/http.h>
+#include <kstrand/producer.h>
+#include <kstrand/routing.h>
+#include <kstrand/runtime.h>
+
 #include "users-api/requests.h"
 
 namespace kstrand::users {
@@ -49,7 +49,7 @@ class UsersApp::Impl {
   std::shared_ptr<Table> table;
   std::unique_ptr<Runtime> runtime;
   std::unique_ptr<Router> router;
-  std::unique_ptr<kafka::Producer> producer;
+  std::unique_ptr<Producer> producer;
   httplib::Server server;
   std::thread server_thread;
 
@@ -84,8 +84,7 @@ Status UsersApp::Impl::Start() {
   if (!bound.ok()) return Status(bound.status().code(), "http: " + bound.status().detail());
   url = std::move(bound.value());
 
-  auto props = kafka::ConnectionProperties(config.brokers, config.kafka, config.name);
-  auto p = kafka::Producer::Create(props);
+  auto p = Producer::Create(ProducerConfig::SameClusterAs(config.brokers, config.kafka, config.name));
   if (!p.ok()) return p.status();
   producer = std::move(p.value());
 
@@ -212,15 +211,16 @@ Reply UsersApp::Impl::Read(Partition p, const std::string& id) {
 Reply UsersApp::Impl::Write(Partition p, const std::string& id, const std::optional<json>& user, int ok_status) {
   const std::string value = user ? user->dump() : std::string();
   // A null value (tombstone) deletes.
-  auto delivered = producer->ProduceAndWait(config.topic, id, user ? std::string_view(value) : std::string_view());
+  auto delivered = producer->Send({.topic = config.topic, .key = id, .value = value, .tombstone = !user});
   if (!delivered.ok()) return Unavailable("writing to Kafka failed: " + delivered.status().detail());
-  const std::string position = std::to_string(delivered->partition) + ":" + std::to_string(delivered->offset);
-  if (delivered->partition != p.value()) {
+  const std::string position =
+      std::to_string(delivered->partition.value()) + ":" + std::to_string(delivered->offset.value());
+  if (delivered->partition != p) {
     spdlog::error("{}: user {} went to partition {}, routed as {}: partition counts disagree", config.name, id,
-                  delivered->partition, p.value());
+                  delivered->partition.value(), p.value());
   }
   Reply reply;
-  if (table->WaitApplied(Partition(delivered->partition), delivered->offset, config.apply_timeout) ==
+  if (table->WaitApplied(delivered->partition, delivered->offset.value(), config.apply_timeout) ==
       Availability::kReady) {
     reply = {ok_status, user ? value : std::string(), "", {}};
   } else {

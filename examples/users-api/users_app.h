@@ -26,9 +26,9 @@
 #include <memory>
 #include <string>
 
-#include "http/address.h"
-#include "kstrand/state.h"
-#include "kstrand/status.h"
+#include <kstrand/http.h>
+#include <kstrand/state.h>
+#include <kstrand/status.h>
 
 namespace kstrand::users {
 

@@ -30,6 +30,9 @@ struct OutputRecord {
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
   int32_t partition = -1;  // -1: by key, with the murmur2 partitioner Java clients use
+  // A null value (a tombstone: on a compacted topic it deletes the key);
+  // `value` is then ignored. A null value is not an empty value.
+  bool tombstone = false;
 };
 
 namespace detail {

@@ -23,6 +23,7 @@ enum class Errc {
   kShuttingDown,      // the runtime is stopping
   kFenced,            // work from an older assignment tried to commit
   kInternal,
+  kAlreadyExists,     // a topic (or other named thing) to be created exists already
   // A handler failure no retry will fix (a message that fails validation):
   // the topic's FailurePolicy skips its remaining attempts and applies its
   // action (dead-letter, skip, stop) at once.

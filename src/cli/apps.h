@@ -1,11 +1,9 @@
-// What the example programs share with the CLI: connecting and creating
-// topics, on the embedded broker (`kstrand broker`, which creates topics
-// through its control channel) and on real Kafka (the Admin API).
+// Connecting, for the subcommands that talk to a cluster with a bare
+// librdkafka handle (`kstrand topics`).
 //
 // Thread safety: plain functions; call them from one thread.
 #pragma once
 
-#include <map>
 #include <string>
 
 #include "cli/common.h"
@@ -21,18 +19,5 @@ Result<kafka::ClientPtr> Connect(Connection& conn, const std::string& client_id)
 
 // bootstrap.servers plus the -X security settings, for producers and readers.
 Result<kafka::Properties> HelperProperties(const Connection& conn, const std::string& client_id);
-
-// Creates `topic` with `partitions` unless it exists. `configs` (such as
-// cleanup.policy=compact) apply on real Kafka; the embedded broker ignores them.
-Status EnsureTopic(const Connection& conn, rd_kafka_t* rk, const std::string& topic, int partitions,
-                   const std::map<std::string, std::string>& configs = {});
-
-// Topic configs of a table's topic: compacted, so only each key's latest
-// record stays, and compacted within minutes, not after a 1 GB segment fills.
-std::map<std::string, std::string> CompactedTopicConfigs();
-
-// The embedded broker has no CreateTopics API; `kstrand broker` takes the
-// request on its control channel (`control`, Connection::control) instead.
-Status CreateThroughControl(const std::string& control, const std::string& topic, int partitions);
 
 }  // namespace kstrand::cli

@@ -12,8 +12,8 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "http/address.h"
 #include "kafka/local_broker.h"
+#include "kstrand/http.h"
 #include "kstrand/embedded_cluster.h"
 #include "kstrand/shutdown.h"
 

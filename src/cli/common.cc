@@ -7,7 +7,7 @@
 #include "kafka/local_broker.h"
 #include "log/log.h"
 #include "kstrand/shutdown.h"
-#include "runtime/parse.h"
+#include "kstrand/parse.h"
 
 namespace kstrand::cli {
 

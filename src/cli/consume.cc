@@ -20,7 +20,7 @@
 #include "kstrand/runtime.h"
 #include "kstrand/shutdown.h"
 #include "kstrand/status_server.h"
-#include "runtime/parse.h"
+#include "kstrand/parse.h"
 #include "runtime/timer_queue.h"
 
 namespace kstrand::cli {

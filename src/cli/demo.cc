@@ -19,7 +19,7 @@
 #include "kstrand/runtime.h"
 #include "kstrand/shutdown.h"
 #include "kstrand/status_server.h"
-#include "runtime/parse.h"
+#include "kstrand/parse.h"
 
 namespace kstrand::cli {
 namespace {

@@ -6,6 +6,7 @@
 #include "kafka/admin.h"
 #include "kafka/client.h"
 #include "kafka/error.h"
+#include "kafka/local_broker.h"
 
 namespace kstrand::cli {
 namespace {
@@ -21,7 +22,7 @@ int Create(TopicsOptions& opts) {
   auto rk = Connect(opts.conn, "kstrand-topics");
   if (!rk.ok()) return Fail(rk.status());
   Status st = opts.conn.embedded && !opts.conn.control.empty()
-                  ? CreateThroughControl(opts.conn.control, opts.topic, opts.partitions)
+                  ? kafka::CreateTopicThroughControl(opts.conn.control, opts.topic, opts.partitions)
                   : kafka::CreateTopic(rk->get(), opts.topic, opts.partitions, opts.replication,
                                        opts.conn.connect_timeout_ms());
   if (st.code() == kafka::MakeErrorCode(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE)) {

@@ -1,12 +1,8 @@
-#include "http/address.h"
+#include "kstrand/http.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
-#include <system_error>
 
 namespace kstrand::http {
 namespace {
@@ -54,31 +50,6 @@ std::string UrlFor(std::string_view host, int port) {
   }
   if (name.find(':') != std::string::npos) name = "[" + name + "]";
   return "http://" + name + ":" + std::to_string(port);
-}
-
-Result<std::string> Bind(httplib::Server& server, const ListenAddress& address, size_t max_body_bytes) {
-  server.set_payload_max_length(max_body_bytes);
-  // httplib sets SO_REUSEPORT, which lets a second process bind the same
-  // port and silently take half the requests. SO_REUSEADDR alone still
-  // allows a restart while old connections linger in TIME_WAIT.
-  server.set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  // Set on the listening socket, inherited by accepted ones: without it Nagle
-  // and delayed ACKs add ~40 ms to each small keep-alive reply.
-  server.set_tcp_nodelay(true);
-  errno = 0;
-  int port = address.port;
-  const bool bound = port == 0 ? (port = server.bind_to_any_port(address.host)) > 0
-                               : server.bind_to_port(address.host, port);
-  if (!bound) {
-    std::string why = errno != 0 ? std::error_code(errno, std::generic_category()).message()
-                                 : "not an address of this machine";
-    return Status(Errc::kInvalidArgument,
-                  "cannot listen on " + address.host + ":" + std::to_string(address.port) + ": " + why);
-  }
-  return UrlFor(address.host, port);
 }
 
 }  // namespace kstrand::http

@@ -17,7 +17,9 @@
 #include <system_error>
 #include <thread>
 
-#include "http/address.h"
+#include "kstrand/http.h"
+#include "kafka/client.h"
+#include "http/metrics.h"
 #include "http/snapshot.h"
 #include "http/status_json.h"
 #include "kafka/client.h"

@@ -19,6 +19,7 @@ class KstrandCategory final : public std::error_category {
       case Errc::kShuttingDown: return "shutting down";
       case Errc::kFenced: return "fenced by a newer assignment";
       case Errc::kInternal: return "internal error";
+      case Errc::kAlreadyExists: return "already exists";
       case Errc::kPermanentFailure: return "permanent failure";
     }
     return "unknown kstrand error";

@@ -1,5 +1,7 @@
 #include "kafka/local_broker.h"
 
+#include <httplib.h>
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -125,6 +127,20 @@ Status ResolveMemberConnection(std::string* brokers, Properties* kafka) {
   if (!target.ok()) return target.status();
   *brokers = target->bootstrap;
   if (target->embedded) *kafka = EmbeddedConsumerProperties(*kafka);
+  return Status::Ok();
+}
+
+Status CreateTopicThroughControl(const std::string& control, const std::string& topic, int partitions) {
+  httplib::Client client(control);
+  client.set_connection_timeout(5);
+  auto res = client.Post("/topics", nlohmann::json{{"name", topic}, {"partitions", partitions}}.dump(),
+                         "application/json");
+  if (!res) return Status(Errc::kTimedOut, "embedded broker control channel " + control + " did not answer");
+  if (res->status != 200) {
+    auto body = nlohmann::json::parse(res->body, nullptr, false);
+    std::string error = body.is_object() ? body.value("error", res->body) : res->body;
+    return Status(res->status == 400 ? Errc::kInvalidArgument : Errc::kInternal, "creating topic " + topic + ": " + error);
+  }
   return Status::Ok();
 }
 

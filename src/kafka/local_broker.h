@@ -49,5 +49,8 @@ Properties EmbeddedConsumerProperties(const Properties& kafka);
 // For a group member: resolves `*brokers` and, on an embedded broker, puts
 // `*kafka` over EmbeddedConsumerProperties.
 Status ResolveMemberConnection(std::string* brokers, Properties* kafka);
+// Creates a topic through a `kstrand broker`'s control channel (BrokerTarget::
+// control): the mock has no CreateTopics API.
+Status CreateTopicThroughControl(const std::string& control, const std::string& topic, int partitions);
 
 }  // namespace kstrand::kafka

@@ -9,7 +9,7 @@ namespace kstrand::kafka {
 
 namespace {
 // A record's delivery callback, passed as its message opaque.
-using DeliveryCallback = std::function<void(Status, Producer::Delivered)>;
+using DeliveryCallback = Producer::DeliveryCallback;
 }  // namespace
 
 Result<std::unique_ptr<Producer>> Producer::Create(const Properties& props) {
@@ -73,10 +73,8 @@ Status Producer::Produce(const std::string& topic, std::optional<std::string_vie
 }
 
 Status Producer::ProduceAsync(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
-                              const Headers& headers, std::function<void(Status)> on_delivery, int32_t partition) {
-  if (!on_delivery) return Enqueue(topic, key, value, headers, partition, nullptr);
-  return Enqueue(topic, key, value, headers, partition,
-                 [on_delivery = std::move(on_delivery)](Status st, Delivered) { on_delivery(std::move(st)); });
+                              const Headers& headers, DeliveryCallback on_delivery, int32_t partition) {
+  return Enqueue(topic, key, value, headers, partition, std::move(on_delivery));
 }
 
 Result<Producer::Delivered> Producer::ProduceAndWait(const std::string& topic, std::optional<std::string_view> key,
@@ -91,7 +89,7 @@ Result<Producer::Delivered> Producer::ProduceAndWait(const std::string& topic, s
 }
 
 Status Producer::Enqueue(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
-                         const Headers& headers, int32_t partition, std::function<void(Status, Delivered)> on_delivery) {
+                         const Headers& headers, int32_t partition, DeliveryCallback on_delivery) {
   // Owned by the record from a successful produce until its delivery report.
   std::unique_ptr<DeliveryCallback> callback(on_delivery ? new DeliveryCallback(std::move(on_delivery)) : nullptr);
   for (;;) {

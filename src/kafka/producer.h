@@ -1,5 +1,6 @@
 // Producer: an asynchronous, idempotent producer with delivery accounting.
-// Used by the CLI (produce, --forward-to, demo) and by tests.
+// Used by the CLI (produce, --forward-to, demo), by the runtime, and behind
+// the public kstrand::Producer (include/kstrand/producer.h).
 //
 // Thread safety: Produce() may be called from any thread (librdkafka's producer
 // is thread-safe). Delivery reports are served by an internal poller thread.
@@ -17,9 +18,15 @@
 #include <vector>
 
 #include "kafka/client.h"
+#include "kstrand/message.h"
 #include "kstrand/status.h"
 
 namespace kstrand::kafka {
+
+// An OutputRecord's value as Produce takes it: a null view for a tombstone.
+inline std::string_view ValueOf(const OutputRecord& record) {
+  return record.tombstone ? std::string_view() : std::string_view(record.value);
+}
 
 class Producer {
  public:
@@ -41,10 +48,12 @@ class Producer {
   // a caller that commits afterwards never commits an unforwarded input.
   Result<Delivered> ProduceAndWait(const std::string& topic, std::optional<std::string_view> key,
                                    std::string_view value, const Headers& headers = {}, int32_t partition = -1);
-  // Like Produce; `on_delivery` runs once with the outcome, on the producer's
-  // poller thread (keep it short), or not at all if this returns an error.
+  // Like Produce; `on_delivery` runs once with the outcome and where the
+  // record was written, on the producer's poller thread (keep it short), or
+  // not at all if this returns an error.
+  using DeliveryCallback = std::function<void(Status, Delivered)>;
   Status ProduceAsync(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
-                      const Headers& headers, std::function<void(Status)> on_delivery, int32_t partition = -1);
+                      const Headers& headers, DeliveryCallback on_delivery, int32_t partition = -1);
   // Waits until every enqueued record is delivered or failed.
   Status Flush(int timeout_ms);
 
@@ -57,7 +66,7 @@ class Producer {
  private:
   Producer() = default;
   Status Enqueue(const std::string& topic, std::optional<std::string_view> key, std::string_view value,
-                 const Headers& headers, int32_t partition, std::function<void(Status, Delivered)> on_delivery);
+                 const Headers& headers, int32_t partition, DeliveryCallback on_delivery);
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque);
 
   // Member order is destruction order: the poller stops before the handle goes.

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "runtime/parse.h"
+#include "kstrand/parse.h"
 
 namespace kstrand::runtime {
 namespace {

@@ -4,7 +4,7 @@
 #include <array>
 #include <charconv>
 
-#include "runtime/parse.h"
+#include "kstrand/parse.h"
 
 namespace kstrand {
 namespace {

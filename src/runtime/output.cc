@@ -101,7 +101,7 @@ void Output::Send(std::vector<OutputRecord> records, const std::function<bool()>
     records_in_transaction_ = true;
     for (const auto& r : records) {
       // Delivery errors surface when the transaction commits.
-      if (Status st = producer_->Produce(r.topic, r.key, r.value, r.headers, r.partition); !st.ok()) {
+      if (Status st = producer_->Produce(r.topic, r.key, kafka::ValueOf(r), r.headers, r.partition); !st.ok()) {
         // Part of the message's records may be in the transaction: only an
         // abort keeps them from being seen. Commit aborts when it finds failed_.
         Status failed(st.code(), "exactly-once: " + st.detail());
@@ -128,7 +128,7 @@ void Output::Send(std::vector<OutputRecord> records, const std::function<bool()>
   // One extra count for the enqueueing itself, released below, so `done`
   // cannot run before every record was handed over.
   auto pending = std::make_shared<Pending>(records.size() + 1, std::move(done));
-  auto arrived = [pending](Status st) {
+  auto arrived = [pending](Status st, kafka::Producer::Delivered = {}) {
     if (!st.ok()) {
       std::lock_guard plock(pending->mu);
       if (pending->first_error.ok()) pending->first_error = std::move(st);
@@ -142,7 +142,7 @@ void Output::Send(std::vector<OutputRecord> records, const std::function<bool()>
     pending->done(std::move(outcome));
   };
   for (const auto& r : records) {
-    Status st = (*producer)->ProduceAsync(r.topic, r.key, r.value, r.headers, arrived, r.partition);
+    Status st = (*producer)->ProduceAsync(r.topic, r.key, kafka::ValueOf(r), r.headers, arrived, r.partition);
     if (!st.ok()) arrived(std::move(st));  // no delivery report will come for it
   }
   arrived(Status::Ok());

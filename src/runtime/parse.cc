@@ -1,4 +1,4 @@
-#include "runtime/parse.h"
+#include "kstrand/parse.h"
 
 #include <charconv>
 #include <cstdint>

@@ -31,7 +31,7 @@
 #include "runtime/lane.h"
 #include "runtime/members.h"
 #include "runtime/offset_metadata.h"
-#include "runtime/parse.h"
+#include "kstrand/parse.h"
 #include "runtime/restorer.h"
 #include "runtime/settings.h"
 #include "state/table.h"

@@ -15,7 +15,7 @@
 
 #include "check.h"
 #include "kstrand/config.h"
-#include "runtime/parse.h"
+#include "kstrand/parse.h"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "harness.h"
-#include "http/address.h"
+#include "kstrand/http.h"
 #include "kstrand/metrics.h"
 
 namespace kstrand::test {

@@ -5,6 +5,8 @@
 
 #include "harness.h"
 #include "kafka/producer.h"
+#include "kstrand/global_table.h"
+#include "kstrand/producer.h"
 #include "tutorial/counters.h"
 #include "tutorial/events.h"
 #include "tutorial/team.h"
@@ -15,7 +17,6 @@ namespace {
 using tutorial::DecodeNewUser;
 using tutorial::TeamCounters;
 using tutorial::TeamProcessor;
-using tutorial::TopicTable;
 
 constexpr int kPartitions = 5;
 const std::string kTeam = "team-t";
@@ -100,8 +101,8 @@ class TutorialTeamTest : public MockTest {
   // One instance of the team: its producer, counters table, processor and
   // runtime. Member order is destruction order: the runtime stops first.
   struct Instance {
-    std::unique_ptr<kafka::Producer> producer;
-    std::unique_ptr<TopicTable> table;
+    std::unique_ptr<Producer> producer;
+    std::unique_ptr<GlobalTable> table;
     std::unique_ptr<TeamProcessor> processor;
     std::unique_ptr<Runtime> runtime;
   };
@@ -110,11 +111,10 @@ class TutorialTeamTest : public MockTest {
   // start with the team's counters, as lost commits would.
   std::unique_ptr<Instance> StartInstance(const std::string& name, const std::string& group) {
     auto in = std::make_unique<Instance>();
-    kafka::Properties props{{"bootstrap.servers", cluster_->bootstrap()}, {"log_level", "4"}};
-    auto producer = kafka::Producer::Create(props);
+    auto producer = Producer::Create({.brokers = cluster_->bootstrap(), .kafka = {{"log_level", "4"}}});
     EXPECT_TRUE(producer.ok());
     in->producer = std::move(producer.value());
-    auto table = TopicTable::Start(props, "team-counters");
+    auto table = GlobalTable::Start({.brokers = cluster_->bootstrap(), .topic = "team-counters"});
     EXPECT_TRUE(table.ok());
     in->table = std::move(table.value());
     TeamProcessor::Options options;
@@ -133,8 +133,7 @@ class TutorialTeamTest : public MockTest {
   // The team's counters as the leaderboard sees them: the latest record of
   // every partition, summed.
   TeamCounters Published() {
-    auto table = TopicTable::Start({{"bootstrap.servers", cluster_->bootstrap()}, {"log_level", "4"}},
-                                   "team-counters");
+    auto table = GlobalTable::Start({.brokers = cluster_->bootstrap(), .topic = "team-counters"});
     EXPECT_TRUE(table.ok());
     EXPECT_TRUE((*table)->WaitCaughtUp(10s));
     TeamCounters total;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/parse.h"
+#include "kstrand/parse.h"
 
 namespace kstrand {
 namespace {

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "http/address.h"
+#include "kstrand/http.h"
 #include "http/dashboard.h"
 #include "http/metrics.h"
 #include "http/snapshot.h"

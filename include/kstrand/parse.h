@@ -1,5 +1,9 @@
-// Parsing of user-facing values (counts, durations, sizes) with errors that
-// say what was expected. Shared by the settings table and the CLI.
+// Parsing of user-facing values (counts, durations, librdkafka properties),
+// with errors that say what was expected: the syntax the settings table
+// (RuntimeConfig::Set) and the kstrand CLI accept, for programs whose own
+// flags should read the same ("--work 50ms", "-X key=value").
+//
+// Thread safety: plain functions.
 #pragma once
 
 #include <chrono>
