@@ -269,10 +269,13 @@ Result<std::vector<OutputRecord>> OrderEvents(const Order& order, SourcePosition
 Status ProcessOrder(const Message& message, const OrdersOptions& options) {
   std::optional<std::string_view> value;
   if (!message.value_is_null()) value = message.value();
+  // A validation error is a property of the bytes: no retry would fix it, so
+  // it is permanent and goes straight to the dead-letter topic, while a
+  // failure to deliver the events (the broker) is retried.
   auto order = ValidateOrderRecord(message.key(), value, options);
-  if (!order.ok()) return order.status();
+  if (!order.ok()) return Status(Errc::kPermanentFailure, order.status().detail());
   auto events = OrderEvents(*order, {message.partition(), message.offset()}, options);
-  if (!events.ok()) return events.status();
+  if (!events.ok()) return Status(Errc::kPermanentFailure, events.status().detail());
   for (OutputRecord& event : events.value()) message.Produce(std::move(event));
   return Status::Ok();
 }
@@ -282,9 +285,9 @@ TopicHandler OrdersTopic(const OrdersOptions& options) {
   topic.topic = options.input_topic;
   topic.handler = [options](const Message& m) { return ProcessOrder(m, options); };
   topic.ordering = Ordering::kKey;
-  // One attempt: a validation error is a property of the bytes, so a retry
-  // would only fail again and hold the customer's later orders back.
-  topic.on_failure = FailurePolicy{1, std::chrono::milliseconds(100), std::chrono::milliseconds(10000),
+  // Invalid orders fail permanently (ProcessOrder): only other failures use
+  // the retries, during which the customer's later orders wait.
+  topic.on_failure = FailurePolicy{3, std::chrono::milliseconds(100), std::chrono::milliseconds(10000),
                                    FailureAction::kDeadLetter, options.dead_letter_topic};
   return topic;
 }
