@@ -1,18 +1,21 @@
-// Listen addresses for HTTP servers, as kstrand's own (StatusServer, the
-// examples' APIs) take them: "PORT" (loopback), "HOST:PORT", "[IPv6]:PORT";
-// binding a cpp-httplib server to one; and the URL others reach it at (what a
-// member announces as RuntimeConfig::endpoint).
-//
-//   auto address = kstrand::http::ParseListenAddress("8080");   // 127.0.0.1:8080
-//   httplib::Server server;
-//   auto url = kstrand::http::Bind(server, *address);            // "http://127.0.0.1:8080"
-//   std::thread serving([&] { server.listen_after_bind(); });
-//
-// Bind is a template so that this header needs no HTTP library: it works
-// with the application's own cpp-httplib (httplib::Server or anything with
-// its interface).
-//
-// Thread safety: plain functions; thread-safe.
+/// @file
+/// @brief Listen addresses for HTTP servers, as kstrand's own (StatusServer, the
+/// examples' APIs) take them: "PORT" (loopback), "HOST:PORT", "[IPv6]:PORT";
+/// binding a cpp-httplib server to one; and the URL others reach it at (what a
+/// member announces as RuntimeConfig::endpoint).
+///
+/// ```
+/// auto address = kstrand::http::ParseListenAddress("8080");   // 127.0.0.1:8080
+/// httplib::Server server;
+/// auto url = kstrand::http::Bind(server, *address);            // "http://127.0.0.1:8080"
+/// std::thread serving([&] { server.listen_after_bind(); });
+/// ```
+///
+/// Bind is a template so that this header needs no HTTP library: it works
+/// with the application's own cpp-httplib (httplib::Server or anything with
+/// its interface).
+///
+/// Thread safety: plain functions; thread-safe.
 #pragma once
 
 #include <sys/socket.h>
@@ -26,34 +29,38 @@
 
 #include "kstrand/status.h"
 
+/// Listen addresses and binding for HTTP servers (see http.h).
 namespace kstrand::http {
 
+/// The host of an address given as a port only: loopback.
 inline constexpr std::string_view kDefaultHost = "127.0.0.1";
-// The largest request body a server bound by Bind reads unless told
-// otherwise; larger ones get 413 before any handler runs. A cap keeps one
-// client from making the server buffer gigabytes.
+/// The largest request body a server bound by Bind reads unless told
+/// otherwise; larger ones get 413 before any handler runs. A cap keeps one
+/// client from making the server buffer gigabytes.
 inline constexpr size_t kDefaultMaxBodyBytes = 64 * 1024;
 
+/// Where a server listens, as ParseListenAddress() read it.
 struct ListenAddress {
-  std::string host;   // as given, without IPv6 brackets; kDefaultHost when only a port was given
-  uint16_t port = 0;  // 0: any free port
+  std::string host;   ///< As given, without IPv6 brackets; kDefaultHost when only a port was given.
+  uint16_t port = 0;  ///< 0: any free port.
 };
 
-// kInvalidArgument naming the address and what is wrong with it.
+/// Reads "PORT", "HOST:PORT" or "[IPv6]:PORT". kInvalidArgument naming the
+/// address and what is wrong with it.
 Result<ListenAddress> ParseListenAddress(std::string_view text);
 
-// "http://HOST:PORT". A wildcard host (0.0.0.0, ::) becomes this machine's
-// name: the URL is announced to other members, and a wildcard does not reach us.
+/// "http://HOST:PORT". A wildcard host (0.0.0.0, ::) becomes this machine's
+/// name: the URL is announced to other members, and a wildcard does not reach us.
 std::string UrlFor(std::string_view host, int port);
 
-// Binds `server` (a cpp-httplib Server) to `address` (port 0: any free port)
-// and returns its URL; serve with server.listen_after_bind(). Sets what a
-// service wants: SO_REUSEADDR without httplib's SO_REUSEPORT (which lets a
-// second process bind the same port and silently take half the requests),
-// TCP_NODELAY (without it Nagle and delayed ACKs add ~40 ms to each small
-// keep-alive reply), and a request body cap (`max_body_bytes`; larger bodies
-// get 413 and the server goes on serving). kInvalidArgument naming the
-// address and the reason when it cannot bind.
+/// Binds `server` (a cpp-httplib Server) to `address` (port 0: any free port)
+/// and returns its URL; serve with server.listen_after_bind(). Sets what a
+/// service wants: SO_REUSEADDR without httplib's SO_REUSEPORT (which lets a
+/// second process bind the same port and silently take half the requests),
+/// TCP_NODELAY (without it Nagle and delayed ACKs add ~40 ms to each small
+/// keep-alive reply), and a request body cap (`max_body_bytes`; larger bodies
+/// get 413 and the server goes on serving). kInvalidArgument naming the
+/// address and the reason when it cannot bind.
 template <typename Server>
 Result<std::string> Bind(Server& server, const ListenAddress& address, size_t max_body_bytes = kDefaultMaxBodyBytes) {
   server.set_payload_max_length(max_body_bytes);

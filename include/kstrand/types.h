@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 
+/// kstrand's public API: everything in include/kstrand/.
 namespace kstrand {
 
 /// A value of type `T` that only converts explicitly, tagged by `Tag` so two
