@@ -215,10 +215,12 @@ TEST(OrdersHandler, AValidOrderProducesItsEventsAndAnInvalidOneFailsNamingTheFie
   Message bad = Message::Make("orders", Partition(2), Offset(6), "c-7", With("/items/0/quantity", 0));
   Status st = ProcessOrder(bad, options);
   EXPECT_EQ(st.detail(), "items[0].quantity: must be positive, got 0");
+  // No retry would fix the bytes: the policy's dead letter comes at once.
+  EXPECT_EQ(st.code(), make_error_code(Errc::kPermanentFailure));
   EXPECT_TRUE(bad.TakeProduced().empty());
 }
 
-TEST(OrdersHandler, TheSubscriptionDeadLettersOnTheFirstFailureAndKeepsPerKeyOrder) {
+TEST(OrdersHandler, TheSubscriptionDeadLettersInvalidOrdersAndRetriesOtherFailuresKeepingPerKeyOrder) {
   OrdersOptions options;
   options.input_topic = "in";
   options.dead_letter_topic = "in-dlq";
@@ -226,7 +228,7 @@ TEST(OrdersHandler, TheSubscriptionDeadLettersOnTheFirstFailureAndKeepsPerKeyOrd
   EXPECT_EQ(t.topic, "in");
   EXPECT_TRUE(t.handler);
   EXPECT_EQ(t.ordering, Ordering::kKey);
-  EXPECT_EQ(t.on_failure.max_attempts, 1);
+  EXPECT_EQ(t.on_failure.max_attempts, 3);  // invalid orders skip them: ProcessOrder fails permanently
   EXPECT_EQ(t.on_failure.then, FailureAction::kDeadLetter);
   EXPECT_EQ(t.on_failure.dead_letter_topic, "in-dlq");
 }
