@@ -10,6 +10,9 @@ namespace kstrand::runtime {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+// Reopen: how long a timed-out abort (a broker restarting) is resumed before
+// the new transaction begins; within it the broker is back in a few seconds.
+constexpr std::chrono::milliseconds kReopenAbortFor{60000};
 const Status kClosed(Errc::kShuttingDown, "the runtime's producer is closed");
 constexpr std::chrono::milliseconds kInitTransactionsAtLeast(60000);
 }  // namespace
@@ -165,7 +168,7 @@ Status Output::Transact(const std::function<rd_kafka_error_t*()>& call, const st
   }
 }
 
-void Output::AbortLocked(Status why) {
+void Output::AbortLocked(Status why, std::chrono::milliseconds resume_for) {
   {
     std::lock_guard lock(state_mu_);
     if (failed_.ok()) failed_ = std::move(why);
@@ -173,9 +176,18 @@ void Output::AbortLocked(Status why) {
   if (aborted_ || !producer_) return;
   aborted_ = true;
   // Fatal errors (fenced by a newer producer with our id) cannot abort; the
-  // broker aborts on its own then.
-  if (rd_kafka_error_t* e = rd_kafka_abort_transaction(producer_->handle(), 10000)) {
-    spdlog::warn("exactly-once: aborting the transaction: {}", kafka::KafkaStatus(e, "abort").detail());
+  // broker aborts on its own then. A timed-out abort goes on in the
+  // background and must be called again to finish: a transaction begun
+  // before it has would fail ("Conflicting abort_transaction API call is
+  // already in progress"), so a caller about to begin one resumes it.
+  const auto deadline = Clock::now() + resume_for;
+  for (;;) {
+    rd_kafka_error_t* e = rd_kafka_abort_transaction(producer_->handle(), 10000);
+    if (!e) return;
+    const bool resume = rd_kafka_error_is_retriable(e) && Clock::now() < deadline;
+    spdlog::warn("exactly-once: aborting the transaction: {}{}", kafka::KafkaStatus(e, "abort").detail(),
+                 resume ? "; resuming it" : "");
+    if (!resume) return;
   }
 }
 
@@ -227,7 +239,7 @@ Status Output::Reopen() {
   Status failed = failure();
   if (failed.ok()) return Status::Ok();
   if (failed.code() == make_error_code(Errc::kShuttingDown) || fatal_ || !producer_) return failed;
-  AbortLocked(failed);  // a Send that failed half-way left it open
+  AbortLocked(failed, kReopenAbortFor);  // a Send that failed half-way left it open
   if (rd_kafka_error_t* e = rd_kafka_begin_transaction(producer_->handle())) {
     fatal_ = true;
     return kafka::KafkaStatus(e, "exactly-once: beginning a transaction");

@@ -85,8 +85,10 @@ class Output {
   Status Transact(const std::function<rd_kafka_error_t*()>& call, const std::string& what,
                   std::chrono::steady_clock::time_point deadline);
   // Fails the Output with `why` (unless it failed already) and aborts the
-  // open transaction once. Requires the gate held alone.
-  void AbortLocked(Status why);
+  // open transaction once; a timed-out abort is resumed for up to
+  // `resume_for` (0: not at all, as when closing against a deadline).
+  // Requires the gate held alone.
+  void AbortLocked(Status why, std::chrono::milliseconds resume_for = std::chrono::milliseconds(0));
 
   // Send shares it; Commit, Abort and Close hold it alone. A holder-alone that
   // waits goes first: std::shared_mutex (glibc's rwlock) prefers sharers, and a
