@@ -104,6 +104,11 @@ class Dispatcher {
   }
 
   std::atomic<LogLevel> min_level{LogLevel::kInfo};
+  // Set once by Install(), kept with the dispatcher (never destroyed):
+  // another thread may still log through the replaced default logger
+  // (spdlog hands out a raw pointer), and ours must outlive an application
+  // that replaces the default logger later.
+  std::shared_ptr<spdlog::logger> replaced_default, kstrand_logger;
 
   void SetSink(LogSink sink) {
     std::lock_guard lock(mu_);
@@ -190,13 +195,10 @@ void Install() {
   std::call_once(once, [] {
     auto logger = std::make_shared<spdlog::logger>("kstrand", std::make_shared<ForwardSink>());
     logger->set_level(ToSpdlog(Dispatcher::Get().min_level.load()));
-    // Kept alive: another thread may be logging through the old default
-    // logger (spdlog hands out a raw pointer) while it is replaced.
-    static auto* previous = new std::shared_ptr<spdlog::logger>(spdlog::default_logger());
-    (void)previous;
-    // Ours too, in case the application replaces the default logger later.
-    static auto* ours = new std::shared_ptr<spdlog::logger>(logger);
-    installed = ours->get();
+    Dispatcher& d = Dispatcher::Get();
+    d.replaced_default = spdlog::default_logger();
+    d.kstrand_logger = logger;
+    installed = logger.get();
     spdlog::set_default_logger(std::move(logger));
   });
 }
