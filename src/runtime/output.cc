@@ -19,10 +19,17 @@ constexpr std::chrono::milliseconds kInitTransactionsAtLeast(60000);
 
 Result<std::unique_ptr<Output>> Output::Create(kafka::Properties props, const std::string& transactional_id,
                                                int timeout_ms) {
-  std::unique_ptr<Output> out(new Output(std::move(props), !transactional_id.empty()));
+  std::unique_ptr<Output> out(new Output(std::move(props), transactional_id, timeout_ms));
   if (!out->transactional_) return out;
-  kafka::Properties tx = out->props_;
-  tx["transactional.id"] = transactional_id;
+  auto producer = out->StartTransactional();
+  if (!producer.ok()) return producer.status();
+  out->producer_ = std::move(producer.value());
+  return out;
+}
+
+Result<std::unique_ptr<kafka::Producer>> Output::StartTransactional() const {
+  kafka::Properties tx = props_;
+  tx["transactional.id"] = transactional_id_;
   auto producer = kafka::Producer::Create(tx);
   if (!producer.ok()) return producer.status();
   rd_kafka_t* rk = (*producer)->handle();
@@ -31,15 +38,15 @@ Result<std::unique_ptr<Output>> Output::Create(kafka::Properties props, const st
   // a fresh cluster creating __transaction_state, a broker restarting). Like
   // Java's initTransactions (max.block.ms 60 s), retriable errors are retried
   // for at least a minute rather than failing the start.
-  const auto deadline = Clock::now() + std::max(std::chrono::milliseconds(timeout_ms), kInitTransactionsAtLeast);
+  const auto deadline = Clock::now() + std::max(std::chrono::milliseconds(timeout_ms_), kInitTransactionsAtLeast);
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     rd_kafka_error_t* e = rd_kafka_init_transactions(rk, static_cast<int>(std::max<int64_t>(left, 1)));
     if (!e) break;
     if (!rd_kafka_error_is_retriable(e) || Clock::now() >= deadline) {
-      return kafka::KafkaStatus(e, "exactly-once: registering transactional.id " + transactional_id);
+      return kafka::KafkaStatus(e, "exactly-once: registering transactional.id " + transactional_id_);
     }
-    spdlog::warn("exactly-once: registering transactional.id {}: {}; retrying", transactional_id,
+    spdlog::warn("exactly-once: registering transactional.id {}: {}; retrying", transactional_id_,
                  rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -47,8 +54,7 @@ Result<std::unique_ptr<Output>> Output::Create(kafka::Properties props, const st
   if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk)) {
     return kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
   }
-  out->producer_ = std::move(producer.value());
-  return out;
+  return producer;
 }
 
 Output::~Output() { Close(); }
@@ -217,11 +223,11 @@ Result<kafka::TopicPartitionListPtr> Output::Commit(rd_kafka_t* consumer,
       Transact([&] { return rd_kafka_commit_transaction(rk, timeout_ms); }, "committing the transaction", deadline));
   records_in_transaction_ = false;
   if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk)) {
-    Status st = kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
+    fatal_ = rd_kafka_error_is_fatal(e);
+    Status st = kafka::KafkaStatus(e, "exactly-once: beginning a transaction");  // destroys e
     std::lock_guard lock(state_mu_);
     failed_ = st;
     aborted_ = true;  // nothing is open to abort
-    fatal_ = true;
     return st;
   }
   return list;
@@ -238,16 +244,47 @@ Status Output::Reopen() {
   Alone alone(gate_);
   Status failed = failure();
   if (failed.ok()) return Status::Ok();
-  if (failed.code() == make_error_code(Errc::kShuttingDown) || fatal_ || !producer_) return failed;
-  AbortLocked(failed, kReopenAbortFor);  // a Send that failed half-way left it open
-  if (rd_kafka_error_t* e = rd_kafka_begin_transaction(producer_->handle())) {
-    fatal_ = true;
-    return kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
+  if (failed.code() == make_error_code(Errc::kShuttingDown) || !producer_) return failed;
+  if (!fatal_) {
+    AbortLocked(failed, kReopenAbortFor);  // a Send that failed half-way left it open
+    rd_kafka_error_t* e = rd_kafka_begin_transaction(producer_->handle());
+    if (e && !rd_kafka_error_is_fatal(e)) return kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
+    if (e) rd_kafka_error_destroy(e);
+    fatal_ = e != nullptr;
   }
+  if (fatal_) KSTRAND_RETURN_IF_ERROR(RenewLocked());
   std::lock_guard lock(state_mu_);
   failed_ = Status::Ok();
   aborted_ = false;
   records_in_transaction_ = false;
+  return Status::Ok();
+}
+
+Status Output::RenewLocked() {
+  char reason[512] = "";
+  const rd_kafka_resp_err_t err = rd_kafka_fatal_error(producer_->handle(), reason, sizeof(reason));
+  // Fenced: a newer instance registered our transactional.id and owns its
+  // partitions now. A new producer would fence it in turn (a zombie taking
+  // over), so this one stops instead.
+  if (err == RD_KAFKA_RESP_ERR__FENCED || err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+      err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH) {
+    return Status(kafka::MakeErrorCode(err), std::string("exactly-once: the producer was fenced: ") + reason);
+  }
+  // Any other fatal state (INVALID_TXN_STATE from an EndTxn that met a broker
+  // restart: librdkafka lacks KIP-890) ends this producer, not the
+  // transactional.id. A new producer's registration bumps the epoch and has the
+  // coordinator abort what the old one left open; the runtime has rewound
+  // every partition to its committed offset already.
+  spdlog::warn("exactly-once: the producer cannot go on ({}); starting a new one with transactional.id {}",
+               *reason ? reason : rd_kafka_err2str(err), transactional_id_);
+  // Nothing it holds may be delivered: its transaction is over.
+  rd_kafka_purge(producer_->handle(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  producer_.reset();
+  auto renewed = StartTransactional();
+  if (!renewed.ok()) return renewed.status();  // Send and Commit refuse without a producer: failed_ stays set
+  producer_ = std::move(renewed.value());
+  fatal_ = false;
+  renewals_++;
   return Status::Ok();
 }
 

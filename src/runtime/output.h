@@ -66,10 +66,13 @@ class Output {
   // Exactly-once: aborts the open transaction (its records are never seen by
   // read_committed readers) and leaves the Output failed.
   void Abort(const std::string& why);
-  // Exactly-once, after a failure: opens a new transaction. Fails if the
-  // producer cannot go on (fenced by a newer one with its transactional.id,
-  // or another fatal error).
+  // Exactly-once, after a failure: opens a new transaction. A producer that
+  // librdkafka declared unable to go on is replaced by a new one with the same
+  // transactional.id, unless it was fenced (a newer instance owns the id now):
+  // then, or if the new one cannot register, Reopen fails.
   Status Reopen();
+  // How many times Reopen replaced the producer.
+  int renewals() const { return renewals_.load(); }
 
   // Waits for deliveries (not transactional) or aborts what is open
   // (transactional: everything that mattered was committed), then stops the
@@ -77,8 +80,18 @@ class Output {
   void Close();
 
  private:
-  Output(kafka::Properties props, bool transactional) : props_(std::move(props)), transactional_(transactional) {}
+  Output(kafka::Properties props, std::string transactional_id, int timeout_ms)
+      : props_(std::move(props)),
+        transactional_id_(std::move(transactional_id)),
+        transactional_(!transactional_id_.empty()),
+        timeout_ms_(timeout_ms) {}
   Result<kafka::Producer*> Producer();  // creates it on first use (not transactional)
+  // A transactional producer, registered (fencing earlier ones with the id)
+  // and with a transaction open.
+  Result<std::unique_ptr<kafka::Producer>> StartTransactional() const;
+  // Replaces a producer in a fatal state by a new one, unless it was fenced.
+  // Requires the gate held alone.
+  Status RenewLocked();
   // Handles a failed transactional call: retriable errors repeat `call` until
   // `deadline`; the rest abort the transaction and fail the Output. Requires
   // the gate held alone.
@@ -120,12 +133,14 @@ class Output {
   Status failure() const;
 
   const kafka::Properties props_;
+  const std::string transactional_id_;
   const bool transactional_;
+  const int timeout_ms_;  // registering a transactional producer waits at least this long
   // Transactional: Send shares it from its first record until `done`
   // returned. Not transactional: Close waits for Sends still enqueueing.
   Gate gate_;
   std::mutex create_mu_;                       // not transactional: the first Send creates the producer
-  std::unique_ptr<kafka::Producer> producer_;  // set under create_mu_ (or at Create); reset by Close, alone
+  std::unique_ptr<kafka::Producer> producer_;  // set under create_mu_ (or at Create, or alone by Reopen); reset by Close, alone
   mutable std::mutex state_mu_;
   Status failed_;        // guarded by state_mu_: an abort, or a Send that failed half-way
   bool closed_ = false;  // guarded by state_mu_
@@ -134,6 +149,7 @@ class Output {
   // Transactional: records were enqueued since the last commit (set while
   // shared, read and cleared alone).
   std::atomic<bool> records_in_transaction_{false};
+  std::atomic<int> renewals_{0};
 };
 
 }  // namespace kstrand::runtime

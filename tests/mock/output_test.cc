@@ -4,12 +4,15 @@
 // in the kafka tier.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "harness.h"
+#include "kafka/error.h"
+#include "runtime/output.h"
 
 namespace kstrand::test {
 namespace {
@@ -80,6 +83,69 @@ TEST_F(OutputTest, ExactlyOnceOnTheEmbeddedBrokerFailsStartSayingWhy) {
   EXPECT_EQ(st.code(), make_error_code(Errc::kInvalidArgument)) << st.ToString();
   EXPECT_NE(st.detail().find("exactly-once needs Apache Kafka"), std::string::npos) << st.ToString();
   EXPECT_FALSE(rt->running());
+}
+
+// An exactly-once Output whose commit meets a fatal error that is not fencing
+// (EndTxn answered INVALID_TXN_STATE, as after a broker restart: librdkafka
+// lacks KIP-890) replaces its producer on Reopen instead of failing, so the
+// replica goes on; a fenced one fails Reopen. The embedded cluster serves
+// transactions but not exactly-once offsets, which this needs none of.
+constexpr int16_t kEndTxn = 26;  // the Kafka protocol's API key
+
+class OutputRenewalTest : public MockTest {
+ protected:
+  void SetUp() override {
+    MockTest::SetUp();
+    ASSERT_TRUE(cluster_->CreateTopic("out", 1).ok());
+    auto created = runtime::Output::Create({{"bootstrap.servers", cluster_->bootstrap()}}, "renewal-tx", 10000);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    out_ = std::move(created.value());
+  }
+  Status Send(const std::string& value) {
+    Status result(Errc::kInternal, "done not called");
+    out_->Send({OutputRecord{.topic = "out", .key = "k", .value = value}}, [] { return true; },
+               [&](Status st) { result = std::move(st); });
+    return result;
+  }
+  Status Commit() {
+    auto committed = out_->Commit(nullptr, [] { return kafka::TopicPartitionListPtr(); }, 10000);
+    return committed.ok() ? Status::Ok() : committed.status();
+  }
+  std::unique_ptr<runtime::Output> out_;
+};
+
+TEST_F(OutputRenewalTest, AFatalErrorThatIsNotFencingGetsANewProducer) {
+  ASSERT_TRUE(Send("before").ok());
+  ASSERT_TRUE(Commit().ok());
+  ASSERT_TRUE(Send("lost").ok());
+  ASSERT_TRUE(cluster_->PushRequestErrors(kEndTxn, {RD_KAFKA_RESP_ERR_INVALID_TXN_STATE}).ok());
+  Status failed = Commit();
+  EXPECT_EQ(failed.code(), kafka::MakeErrorCode(RD_KAFKA_RESP_ERR_INVALID_TXN_STATE)) << failed.ToString();
+  EXPECT_EQ(Send("refused").code(), failed.code()) << "nothing is sent before Reopen";
+
+  Status reopened = out_->Reopen();
+  ASSERT_TRUE(reopened.ok()) << reopened.ToString();
+  EXPECT_EQ(out_->renewals(), 1);
+  ASSERT_TRUE(Send("after").ok());
+  Status committed = Commit();
+  ASSERT_TRUE(committed.ok()) << committed.ToString();
+
+  std::vector<std::string> values;
+  for (const auto& r : ReadTopic(cluster_->bootstrap(), "out", 1, 3, 5s)) values.push_back(r.value);
+  EXPECT_NE(std::find(values.begin(), values.end(), "before"), values.end());
+  EXPECT_NE(std::find(values.begin(), values.end(), "after"), values.end());
+  EXPECT_EQ(std::find(values.begin(), values.end(), "refused"), values.end());
+}
+
+TEST_F(OutputRenewalTest, AFencedProducerIsNotReplaced) {
+  ASSERT_TRUE(Send("lost").ok());
+  ASSERT_TRUE(cluster_->PushRequestErrors(kEndTxn, {RD_KAFKA_RESP_ERR_PRODUCER_FENCED}).ok());
+  EXPECT_FALSE(Commit().ok());
+  Status reopened = out_->Reopen();
+  EXPECT_EQ(reopened.code(), kafka::MakeErrorCode(RD_KAFKA_RESP_ERR__FENCED)) << reopened.ToString();
+  EXPECT_NE(reopened.detail().find("fenced"), std::string::npos) << reopened.ToString();
+  EXPECT_EQ(out_->renewals(), 0);
+  EXPECT_FALSE(Send("refused").ok());
 }
 
 }  // namespace
