@@ -44,7 +44,7 @@ struct UsersAppConfig {
   size_t max_body_bytes = http::kDefaultMaxBodyBytes;  // larger bodies get 413
   // How long a write waits for the owner's table to apply it.
   std::chrono::milliseconds apply_timeout{5000};
-  std::string members_topic = "__kstrand_members";
+  std::string members_topic{kstrand::kDefaultMembersTopic};
 };
 
 class UsersApp {

@@ -206,7 +206,7 @@ struct RuntimeConfig {
   /// for a static member, else "<group>-<name>-<random>".
   std::string transactional_id;
   /// "members.topic": where members announce their assignment and progress; empty: no announcements.
-  std::string members_topic = "__kstrand_members";
+  std::string members_topic{kDefaultMembersTopic};
   /// "members.interval", default 1 s: how often a member refreshes its
   /// announcement (and at every rebalance).
   std::chrono::milliseconds members_interval{1000};

@@ -68,7 +68,7 @@ class GroupInspector {
   struct Options {
     std::string brokers;                         ///< bootstrap.servers; empty: the `kstrand broker` of this machine.
     std::map<std::string, std::string> kafka;    ///< librdkafka properties (security etc.).
-    std::string members_topic = "__kstrand_members";  ///< Where kstrand members announce themselves.
+    std::string members_topic{kDefaultMembersTopic};  ///< Where kstrand members announce themselves.
     std::chrono::milliseconds timeout{10000};    ///< Per call.
   };
   /// Connects; fails if no broker answers within the timeout.

@@ -36,7 +36,7 @@ struct RouterConfig {
   std::map<std::string, std::string> kafka;  ///< librdkafka properties (security settings).
   std::string group_id;                      ///< The group whose members own the partitions.
   std::string topic;                         ///< The keyed topic (a table's topic).
-  std::string members_topic = "__kstrand_members";  ///< Where the group's members announce their assignments.
+  std::string members_topic{kDefaultMembersTopic};  ///< Where the group's members announce their assignments.
   std::chrono::milliseconds connect_timeout{10000};  ///< How long Start() waits for a broker.
 };
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 /// kstrand's public API: everything in include/kstrand/.
 namespace kstrand {
@@ -30,6 +31,10 @@ class NamedType {
  private:
   T v_{};
 };
+
+/// The topic kstrand members announce themselves on by default
+/// (RuntimeConfig::members_topic, RouterConfig and GroupInspector read it).
+inline constexpr std::string_view kDefaultMembersTopic = "__kstrand_members";
 
 /// A Kafka offset within a partition.
 using Offset = NamedType<int64_t, struct OffsetTag>;

@@ -28,7 +28,7 @@ std::string MemberId(std::string_view name, std::string_view host, int64_t pid) 
 }  // namespace
 
 GroupView BuildGroupView(std::string group, const std::vector<MemberSnapshot>& local,
-                         const std::vector<runtime::Announcement>& announced, std::string_view host, int64_t pid) {
+                         const std::vector<group::Announcement>& announced, std::string_view host, int64_t pid) {
   GroupView view;
   view.name = std::move(group);
   struct Claim {
@@ -58,14 +58,14 @@ GroupView BuildGroupView(std::string group, const std::vector<MemberSnapshot>& l
   }
   // Endpoints of local members come from their announcements (the runtime's
   // config has it too, but the announcement is what other processes see).
-  auto local_member = [&](const runtime::Announcement& a) -> GroupMember* {
+  auto local_member = [&](const group::Announcement& a) -> GroupMember* {
     if (a.host != host || a.pid != pid) return nullptr;
     for (auto& gm : view.members) {
       if (gm.local && gm.name == a.member) return &gm;
     }
     return nullptr;
   };
-  for (const runtime::Announcement& a : announced) {
+  for (const group::Announcement& a : announced) {
     if (a.group != view.name) continue;
     if (GroupMember* gm = local_member(a)) {
       gm->endpoint = a.endpoint;
@@ -73,7 +73,7 @@ GroupView BuildGroupView(std::string group, const std::vector<MemberSnapshot>& l
     }
     GroupMember gm{.name = a.member, .id = MemberId(a.member, a.host, a.pid), .host = a.host, .pid = a.pid,
                    .endpoint = a.endpoint, .local = false, .started = a.started, .partitions = a.partitions.size()};
-    for (const runtime::AnnouncedPartition& p : a.partitions) {
+    for (const group::AnnouncedPartition& p : a.partitions) {
       claim({GroupPartition{.partition = p.partition, .owner = gm.name, .owner_id = gm.id, .committed = p.committed,
                             .end_offset = p.end_offset, .lag = p.lag, .processed = p.processed,
                             .in_flight = p.in_flight, .paused = p.paused},

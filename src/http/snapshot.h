@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "kstrand/runtime.h"
-#include "runtime/members.h"
+#include "group/members.h"
 
 namespace kstrand::http {
 
@@ -68,7 +68,7 @@ struct GroupView {
 // them. A partition claimed twice while it moves goes to a local owner, else
 // to the most recent announcement.
 GroupView BuildGroupView(std::string group, const std::vector<MemberSnapshot>& local,
-                         const std::vector<runtime::Announcement>& announced, std::string_view host, int64_t pid);
+                         const std::vector<group::Announcement>& announced, std::string_view host, int64_t pid);
 
 // A runtime Remove()d from the server, kept so the dashboard's timeline still
 // shows how it handed its partitions over (a member leaving is the moment

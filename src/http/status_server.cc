@@ -24,7 +24,7 @@
 #include "http/status_json.h"
 #include "kafka/client.h"
 #include "kstrand/metrics.h"
-#include "runtime/members.h"
+#include "group/members.h"
 
 namespace kstrand {
 namespace {
@@ -99,7 +99,7 @@ class StatusServer::Impl {
     }
     // Outside the lock: starting a consumer must not hold up requests.
     Directory dir;
-    auto started = runtime::MemberDirectory::Start(
+    auto started = group::MemberDirectory::Start(
         // The members topic lives on the runtime's cluster: same brokers, same credentials.
         kafka::ConnectionProperties(config.brokers, config.kafka, config.name), config.members_topic);
     if (started.ok()) {
@@ -124,7 +124,7 @@ class StatusServer::Impl {
 
  private:
   struct Directory {
-    std::shared_ptr<runtime::MemberDirectory> directory;  // null if it failed or is starting
+    std::shared_ptr<group::MemberDirectory> directory;  // null if it failed or is starting
     std::string error;
   };
 
@@ -133,7 +133,7 @@ class StatusServer::Impl {
     s.now = std::chrono::system_clock::now();
     s.host = host_name_;
     s.pid = pid_;
-    std::shared_ptr<runtime::MemberDirectory> directory;
+    std::shared_ptr<group::MemberDirectory> directory;
     std::string note;
     {
       std::lock_guard lock(mu_);
@@ -152,7 +152,7 @@ class StatusServer::Impl {
     }
     // The directory has its own lock; reading it outside ours keeps Add and
     // Remove from waiting on it.
-    std::vector<runtime::Announcement> announced;
+    std::vector<group::Announcement> announced;
     if (directory) announced = directory->Members(s.group.name);
     s.group = http::BuildGroupView(s.group.name, s.members, announced, host_name_, pid_);
     s.group.note = std::move(note);

@@ -9,7 +9,7 @@
 #include "kafka/client.h"
 #include "kafka/error.h"
 #include "kafka/local_broker.h"
-#include "runtime/members.h"
+#include "kstrand/types.h"
 
 namespace kstrand {
 
@@ -45,10 +45,10 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start(int brokers) {
   if (!impl->cluster) return Status(Errc::kInternal, "embedded cluster: could not start mock brokers");
   impl->bootstrap = rd_kafka_mock_cluster_bootstraps(impl->cluster);
   impl->brokers = brokers;
-  // The topic kstrand members announce themselves on (runtime/members.h): the
+  // The topic kstrand members announce themselves on (kstrand/types.h): the
   // mock cannot create it through the Admin API, and auto-creation would give
   // it 4 partitions.
-  const std::string members_topic(runtime::kDefaultMembersTopic);
+  const std::string members_topic(kDefaultMembersTopic);
   if (rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(impl->cluster, members_topic.c_str(), 1, 1)) {
     return kafka::KafkaStatus(err, "embedded cluster: creating " + members_topic);
   }

@@ -118,7 +118,7 @@ const std::array kEntries = {
            "<group>-<group.instance.id> for a static member, else <group>-<name>-<random>, and a crashed "
            "replica's open transaction then holds read_committed readers back until it times out"},
           &SetText<&RuntimeConfig::transactional_id>, &GetText<&RuntimeConfig::transactional_id>},
-    Entry{{"members.topic", "__kstrand_members",
+    Entry{{"members.topic", kDefaultMembersTopic,
            "topic where members announce their assignment and progress, for dashboards, `kstrand groups` "
            "and routing on brokers without DescribeGroups; empty: do not announce"},
           &SetText<&RuntimeConfig::members_topic>, &GetText<&RuntimeConfig::members_topic>},

@@ -29,7 +29,7 @@
 #include "kstrand/version.h"
 #include "kafka/local_broker.h"
 #include "runtime/lane.h"
-#include "runtime/members.h"
+#include "group/members.h"
 #include "runtime/offset_metadata.h"
 #include "kstrand/parse.h"
 #include "runtime/restorer.h"
@@ -1022,7 +1022,7 @@ void Runtime::Impl::Announce(bool leaving) {
   if (leaving) {
     st = announcer->Produce(config.members_topic, instance, std::string_view{});  // null value: a tombstone
   } else {
-    runtime::Announcement a;
+    group::Announcement a;
     a.instance = instance;
     a.group = config.group_id;
     a.member = config.name;
@@ -1036,7 +1036,7 @@ void Runtime::Impl::Announce(bool leaving) {
     for (const auto& p : stats.partitions) {
       a.partitions.push_back({p.partition, p.committed, p.end_offset, p.lag, p.processed, p.in_flight, p.paused});
     }
-    st = announcer->Produce(config.members_topic, instance, runtime::EncodeAnnouncement(a));
+    st = announcer->Produce(config.members_topic, instance, group::EncodeAnnouncement(a));
   }
   if (!st.ok()) spdlog::debug("{}: announcing: {}", config.name, st.ToString());
 }

@@ -8,7 +8,7 @@
 #include "kafka/admin.h"
 #include "kafka/client.h"
 #include "kafka/local_broker.h"
-#include "runtime/members.h"
+#include "group/members.h"
 #include "state/partitioner.h"
 
 namespace kstrand {
@@ -22,7 +22,7 @@ constexpr auto kOwnersRefresh = std::chrono::milliseconds(100);
 
 class Router::Impl {
  public:
-  Impl(RouterConfig config, int32_t partitions, std::unique_ptr<runtime::MemberDirectory> directory)
+  Impl(RouterConfig config, int32_t partitions, std::unique_ptr<group::MemberDirectory> directory)
       : config_(std::move(config)), partitions_(partitions), directory_(std::move(directory)) {}
 
   const RouterConfig config_;
@@ -61,10 +61,10 @@ class Router::Impl {
 
  private:
   std::map<int32_t, std::string> Compute() const {
-    return runtime::PartitionOwners(directory_->Members(config_.group_id), config_.topic);
+    return group::PartitionOwners(directory_->Members(config_.group_id), config_.topic);
   }
 
-  const std::unique_ptr<runtime::MemberDirectory> directory_;
+  const std::unique_ptr<group::MemberDirectory> directory_;
   mutable std::mutex mu_;
   mutable std::map<int32_t, std::string> owners_;  // guarded by mu_
   mutable std::chrono::steady_clock::time_point owners_at_;  // guarded by mu_
@@ -89,7 +89,7 @@ Result<std::unique_ptr<Router>> Router::Start(RouterConfig config) {
   auto topics = kafka::DescribeTopics(rk->get(), timeout_ms, config.topic);
   if (!topics.ok()) return topics.status();
   const auto partitions = static_cast<int32_t>(topics->front().partitions.size());
-  auto directory = runtime::MemberDirectory::Start(props, config.members_topic);
+  auto directory = group::MemberDirectory::Start(props, config.members_topic);
   if (!directory.ok()) return directory.status();
   return std::unique_ptr<Router>(
       new Router(std::make_unique<Impl>(std::move(config), partitions, std::move(directory.value()))));

@@ -1,4 +1,4 @@
-// The routing table: member announcements (runtime/announcement.h) read from
+// The routing table: member announcements (group/announcement.h) read from
 // the members topic, which anyone who can produce to it can write, and the
 // partition -> owner table built from them (what Router and the users API route by).
 //   - decoding any text never crashes; what decodes holds exactly the JSON's
@@ -17,12 +17,12 @@
 #include <vector>
 
 #include "check.h"
-#include "runtime/announcement.h"
+#include "group/announcement.h"
 
 namespace {
 
-using kstrand::runtime::AnnouncedPartition;
-using kstrand::runtime::Announcement;
+using kstrand::group::AnnouncedPartition;
+using kstrand::group::Announcement;
 using nlohmann::json;
 
 bool Same(const Announcement& x, const Announcement& y) {
@@ -51,7 +51,7 @@ bool Holds(const json& j, const char* field, T value) {
 
 // Arbitrary text as a record: returns it when it decodes.
 std::optional<Announcement> DecodeChecked(const std::string& text) {
-  auto decoded = kstrand::runtime::DecodeAnnouncement(text);
+  auto decoded = kstrand::group::DecodeAnnouncement(text);
   if (!decoded.ok()) {
     FUZZ_CHECK(decoded.status().detail().starts_with("announcement: "));
     return std::nullopt;
@@ -67,9 +67,9 @@ std::optional<Announcement> DecodeChecked(const std::string& text) {
                Holds(p, "end_offset", d.end_offset) && Holds(p, "lag", d.lag) &&
                Holds(p, "processed", d.processed) && Holds(p, "in_flight", d.in_flight));
   }
-  auto again = kstrand::runtime::DecodeAnnouncement(kstrand::runtime::EncodeAnnouncement(a));
+  auto again = kstrand::group::DecodeAnnouncement(kstrand::group::EncodeAnnouncement(a));
   FUZZ_CHECK(again.ok() && Same(*again, a));
-  (void)kstrand::runtime::IsLive(a, std::chrono::system_clock::now());
+  (void)kstrand::group::IsLive(a, std::chrono::system_clock::now());
   return a;
 }
 
@@ -93,7 +93,7 @@ Announcement Structured(FuzzedDataProvider& in) {
 }
 
 void CheckOwners(const std::vector<Announcement>& members) {
-  const auto owners = kstrand::runtime::PartitionOwners(members, "t");
+  const auto owners = kstrand::group::PartitionOwners(members, "t");
   // The reference: per partition of "t", every claim's endpoint.
   std::map<int32_t, std::vector<std::string>> claims;
   std::set<std::string> endpoints;
@@ -128,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < n; ++i) {
       // Through the codec, as the records travel.
       Announcement a = Structured(in);
-      auto decoded = kstrand::runtime::DecodeAnnouncement(kstrand::runtime::EncodeAnnouncement(a));
+      auto decoded = kstrand::group::DecodeAnnouncement(kstrand::group::EncodeAnnouncement(a));
       FUZZ_CHECK(decoded.ok() && Same(*decoded, a));
       members.push_back(std::move(*decoded));
     }

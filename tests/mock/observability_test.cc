@@ -12,7 +12,7 @@
 
 #include "harness.h"
 #include "kafka/client.h"
-#include "runtime/members.h"
+#include "group/members.h"
 
 namespace kstrand::test {
 namespace {
@@ -102,7 +102,7 @@ TEST_F(ObservabilityTest, LagOfAPartitionHeldByAStuckHandlerCountsFromItsFrontie
 TEST_F(ObservabilityTest, DirectorySeesEachMemberWithItsAssignmentAndSeesOneLeave) {
   constexpr int kPartitions = 6;
   ASSERT_TRUE(cluster_->CreateTopic("dir", kPartitions).ok());
-  auto directory = runtime::MemberDirectory::Start(kafka::ConnectionProperties(cluster_->bootstrap(), {}, "dir-test"));
+  auto directory = group::MemberDirectory::Start(kafka::ConnectionProperties(cluster_->bootstrap(), {}, "dir-test"));
   ASSERT_TRUE(directory.ok()) << directory.status().ToString();
 
   RuntimeConfig a = BaseConfig(*cluster_, "dir-a", "dir-group", "dir", Noop());
@@ -161,7 +161,7 @@ TEST_F(ObservabilityTest, AFreshDirectoryCatchesUpWithMembersAnnouncedBeforeIt) 
   ASSERT_TRUE(rt->Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return rt->Assignment().size() == 2; }, 20s));
   std::this_thread::sleep_for(300ms);  // the announcement after the assignment is on its way
-  auto directory = runtime::MemberDirectory::Start(kafka::ConnectionProperties(cluster_->bootstrap(), {}, "late-test"));
+  auto directory = group::MemberDirectory::Start(kafka::ConnectionProperties(cluster_->bootstrap(), {}, "late-test"));
   ASSERT_TRUE(directory.ok());
   ASSERT_TRUE((*directory)->WaitCaughtUp(10s));
   auto members = (*directory)->Members("late-group");

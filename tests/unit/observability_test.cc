@@ -5,7 +5,7 @@
 #include <chrono>
 
 #include "runtime/latency_recorder.h"
-#include "runtime/members.h"
+#include "group/members.h"
 
 namespace kstrand {
 namespace {
@@ -62,8 +62,8 @@ TEST(LatencyStatsTest, AddSumsBucketsCountsAndSums) {
   EXPECT_DOUBLE_EQ(a.sum_seconds, 0.0054);
 }
 
-runtime::Announcement Sample() {
-  runtime::Announcement a;
+group::Announcement Sample() {
+  group::Announcement a;
   a.instance = "billing-0a1b2c3d";
   a.group = "billing";
   a.member = "billing";
@@ -79,10 +79,10 @@ runtime::Announcement Sample() {
 }
 
 TEST(AnnouncementTest, RoundTripKeepsEveryField) {
-  const runtime::Announcement a = Sample();
-  auto decoded = runtime::DecodeAnnouncement(runtime::EncodeAnnouncement(a));
+  const group::Announcement a = Sample();
+  auto decoded = group::DecodeAnnouncement(group::EncodeAnnouncement(a));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  const runtime::Announcement& b = *decoded;
+  const group::Announcement& b = *decoded;
   EXPECT_EQ(b.instance, a.instance);
   EXPECT_EQ(b.group, a.group);
   EXPECT_EQ(b.member, a.member);
@@ -105,7 +105,7 @@ TEST(AnnouncementTest, RoundTripKeepsEveryField) {
 
 TEST(AnnouncementTest, DecodeNamesTheFirstMissingOrMistypedField) {
   auto expect_error = [](std::string_view text, std::string_view needle) {
-    auto r = runtime::DecodeAnnouncement(text);
+    auto r = group::DecodeAnnouncement(text);
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_EQ(r.status().code(), make_error_code(Errc::kInvalidArgument));
     EXPECT_NE(r.status().detail().find(needle), std::string::npos) << r.status().detail();
@@ -113,7 +113,7 @@ TEST(AnnouncementTest, DecodeNamesTheFirstMissingOrMistypedField) {
   expect_error("", "not a JSON object");
   expect_error("[1,2]", "not a JSON object");
   expect_error("{\"v\":1", "not a JSON object");
-  std::string good = runtime::EncodeAnnouncement(Sample());
+  std::string good = group::EncodeAnnouncement(Sample());
   std::string no_group = good;
   no_group.replace(no_group.find("\"group\""), 7, "\"grupo\"");
   expect_error(no_group, "'group'");
@@ -133,12 +133,12 @@ TEST(AnnouncementTest, DecodeNamesTheFirstMissingOrMistypedField) {
 // partition (2^32 + 3 wrapped to 3) or overflow IsLive's arithmetic
 // (undefined behaviour: times far in the future, an interval of 2^62 ms).
 TEST(AnnouncementTest, DecodeRejectsNumbersOutOfRangeInsteadOfWrappingThem) {
-  const std::string good = runtime::EncodeAnnouncement(Sample());
+  const std::string good = group::EncodeAnnouncement(Sample());
   auto with = [&](std::string_view field, std::string_view value) {
     std::string text = good;
     const size_t at = text.find(field) + field.size();
     text.replace(at, text.find_first_of(",}", at) - at, value);
-    return runtime::DecodeAnnouncement(text);
+    return group::DecodeAnnouncement(text);
   };
   for (auto [field, value] : {std::pair{"\"partition\":", "4294967299"}, {"\"partition\":", "-2147483649"},
                               {"\"pid\":", "9223372036854775808"}, {"\"processed\":", "-1"},
@@ -150,18 +150,18 @@ TEST(AnnouncementTest, DecodeRejectsNumbersOutOfRangeInsteadOfWrappingThem) {
   }
   auto r = with("\"updated_ms\":", "9000000000000");  // the year 2255 still fits the clock
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_TRUE(runtime::IsLive(*r, std::chrono::system_clock::now()));
+  EXPECT_TRUE(group::IsLive(*r, std::chrono::system_clock::now()));
   ASSERT_TRUE(with("\"partition\":", "2147483647").ok());
 }
 
 TEST(AnnouncementTest, PartitionOwnersRoutesOnlyPartitionsWithOneClaimantWithAnEndpoint) {
-  runtime::Announcement a = Sample(), b = Sample(), c = Sample();
+  group::Announcement a = Sample(), b = Sample(), c = Sample();
   b.endpoint = "http://b:80";
   b.partitions = {{{"orders", Partition(7)}}, {{"orders", Partition(8)}}, {{"other", Partition(9)}}};
   c.endpoint = "";
   c.partitions = {{{"orders", Partition(9)}}};
-  const std::vector<runtime::Announcement> members{a, b, c};
-  auto owners = runtime::PartitionOwners(members, "orders");
+  const std::vector<group::Announcement> members{a, b, c};
+  auto owners = group::PartitionOwners(members, "orders");
   // 3: a alone; 7: a and b (moving); 8: b alone; 9: c, which serves no HTTP.
   EXPECT_EQ(owners, (std::map<int32_t, std::string>{{3, a.endpoint}, {8, "http://b:80"}}));
 }

@@ -273,9 +273,9 @@ TEST(StatusRenderTest, InvalidUtf8InNamesIsReplacedNotThrown) {
 
 // ---- group view ----
 
-runtime::Announcement Announced(std::string member, std::string host, int64_t pid, system_clock::time_point updated,
+group::Announcement Announced(std::string member, std::string host, int64_t pid, system_clock::time_point updated,
                                 std::vector<int32_t> partitions) {
-  runtime::Announcement a;
+  group::Announcement a;
   a.instance = member + "-0000abcd";
   a.group = "billing";
   a.member = std::move(member);
@@ -293,7 +293,7 @@ runtime::Announcement Announced(std::string member, std::string host, int64_t pi
 TEST(GroupViewTest, LocalMembersAreLiveAndOtherProcessesComeFromAnnouncements) {
   const auto t0 = system_clock::now();
   std::vector<MemberSnapshot> local = {Member("m1", {Part("orders", 0, 9, 0)})};
-  std::vector<runtime::Announcement> announced = {
+  std::vector<group::Announcement> announced = {
       Announced("m1", "here", 1, t0, {0}),          // this very member: not listed twice
       Announced("m1", "there", 2, t0, {1, 2}),      // same name, other process
       Announced("m9", "there", 3, t0 - 5s, {2}),    // stale claim on partition 2

@@ -2,7 +2,7 @@
 // broker, the embedded one included (it has no DescribeGroups or ListGroups).
 //
 // Each Runtime publishes a small JSON record about itself to the members topic
-// (`members.topic`, "__kstrand_members" by default; keyed by its instance id)
+// (`members.topic`, kDefaultMembersTopic by default; keyed by its instance id)
 // when its assignment changes and every `members.interval`, and a tombstone
 // when it leaves. A MemberDirectory follows that topic and keeps the live
 // records: the dashboard's group view, `kstrand groups` on the embedded
@@ -24,13 +24,11 @@
 #include <vector>
 
 #include "kafka/client.h"
-#include "runtime/announcement.h"
+#include "group/announcement.h"
 #include "kstrand/status.h"
 #include "kstrand/types.h"
 
-namespace kstrand::runtime {
-
-inline constexpr std::string_view kDefaultMembersTopic = "__kstrand_members";
+namespace kstrand::group {
 
 class MemberDirectory {
  public:
@@ -56,4 +54,4 @@ class MemberDirectory {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace kstrand::runtime
+}  // namespace kstrand::group

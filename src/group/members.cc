@@ -1,4 +1,4 @@
-#include "runtime/members.h"
+#include "group/members.h"
 
 #include <spdlog/spdlog.h>
 
@@ -8,7 +8,7 @@
 #include "kafka/admin.h"
 #include "kafka/error.h"
 
-namespace kstrand::runtime {
+namespace kstrand::group {
 namespace {
 
 using std::chrono::milliseconds;
@@ -169,4 +169,4 @@ std::vector<std::string> MemberDirectory::Groups() const {
 
 bool MemberDirectory::WaitCaughtUp(milliseconds timeout) const { return impl_->WaitCaughtUp(timeout); }
 
-}  // namespace kstrand::runtime
+}  // namespace kstrand::group

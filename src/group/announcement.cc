@@ -1,11 +1,11 @@
-#include "runtime/announcement.h"
+#include "group/announcement.h"
 
 #include <nlohmann/json.hpp>
 #include <utility>
 
 #include "kstrand/parse.h"
 
-namespace kstrand::runtime {
+namespace kstrand::group {
 namespace {
 
 using json = nlohmann::json;
@@ -148,4 +148,4 @@ std::map<int32_t, std::string> PartitionOwners(std::span<const Announcement> mem
   return owners;
 }
 
-}  // namespace kstrand::runtime
+}  // namespace kstrand::group

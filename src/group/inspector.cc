@@ -26,7 +26,7 @@
 #include "kafka/error.h"
 #include "kafka/handles.h"
 #include "kafka/local_broker.h"
-#include "runtime/members.h"
+#include "group/members.h"
 
 namespace kstrand {
 namespace {
@@ -353,7 +353,7 @@ class GroupInspector::Impl {
     auto directory = CaughtUpDirectory(deadline);
     if (!directory.ok()) return directory.status();
     out.members_from = kFromAnnouncements;
-    for (const runtime::Announcement& a : (*directory)->Members(group)) {
+    for (const group::Announcement& a : (*directory)->Members(group)) {
       GroupMember member;
       member.member_id = a.instance;
       member.client_id = a.member;
@@ -377,9 +377,9 @@ class GroupInspector::Impl {
 
   // The member directory, started on first use and kept: it follows the
   // members topic from then on, so later calls only wait for what is new.
-  Result<runtime::MemberDirectory*> CaughtUpDirectory(const Deadline& deadline) {
+  Result<group::MemberDirectory*> CaughtUpDirectory(const Deadline& deadline) {
     if (!directory_) {
-      auto started = runtime::MemberDirectory::Start(
+      auto started = group::MemberDirectory::Start(
           kafka::ConnectionProperties(options_.brokers, options_.kafka, ClientId() + "-members"),
           options_.members_topic);
       if (!started.ok()) return started.status();
@@ -494,7 +494,7 @@ class GroupInspector::Impl {
   // Whether the broker answers DescribeGroups; learned from the first answer.
   std::optional<bool> broker_describes_groups_;
   // Declared last, destroyed first: it has a client and a thread of its own.
-  std::unique_ptr<runtime::MemberDirectory> directory_;
+  std::unique_ptr<group::MemberDirectory> directory_;
 };
 
 Result<std::unique_ptr<GroupInspector>> GroupInspector::Connect(Options options) {

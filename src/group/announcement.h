@@ -18,7 +18,7 @@
 #include "kstrand/status.h"
 #include "kstrand/types.h"
 
-namespace kstrand::runtime {
+namespace kstrand::group {
 
 struct AnnouncedPartition {
   TopicPartition partition;
@@ -57,4 +57,4 @@ bool IsLive(const Announcement& a, std::chrono::system_clock::time_point now);
 // lingers) has no owner: a caller answers 503 rather than route wrongly.
 std::map<int32_t, std::string> PartitionOwners(std::span<const Announcement> members, std::string_view topic);
 
-}  // namespace kstrand::runtime
+}  // namespace kstrand::group
