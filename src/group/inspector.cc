@@ -62,17 +62,6 @@ class Deadline {
   Clock::time_point at_;
 };
 
-bool IsUnsupported(rd_kafka_resp_err_t err) {
-  // librdkafka answers _UNSUPPORTED_FEATURE itself when the broker's ApiVersions
-  // lack the request; UNSUPPORTED_VERSION would come from a broker that listed
-  // the API but refused the version.
-  return err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE || err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION;
-}
-
-bool IsUnreachable(rd_kafka_resp_err_t err) {
-  return err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
-         err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
-}
 
 int64_t OrUnknown(int64_t offset) { return offset < 0 ? -1 : offset; }
 
@@ -142,7 +131,7 @@ class GroupInspector::Impl {
     size_t error_count = 0;
     const rd_kafka_error_t** errors = rd_kafka_ListConsumerGroups_result_errors(result, &error_count);
     bool unsupported = error_count > 0;
-    for (size_t i = 0; i < error_count; ++i) unsupported &= IsUnsupported(rd_kafka_error_code(errors[i]));
+    for (size_t i = 0; i < error_count; ++i) unsupported &= kafka::IsUnsupported(rd_kafka_error_code(errors[i]));
     if (unsupported) {
       if (groups_from) *groups_from = kFromAnnouncements;
       return AnnouncedGroups(deadline);
@@ -269,7 +258,7 @@ class GroupInspector::Impl {
   // naming the brokers, the error callers of a CLI or a dashboard act on.
   Status BrokerError(rd_kafka_resp_err_t err, const std::string& what, const char* text,
                      const Deadline& deadline) const {
-    if (IsUnreachable(err)) return TimedOut(what, deadline);
+    if (kafka::IsUnreachable(err)) return TimedOut(what, deadline);
     return kafka::KafkaStatus(err, what, text);
   }
 
@@ -281,7 +270,7 @@ class GroupInspector::Impl {
   // Helpers of admin.h report a timeout as librdkafka's code; make it ours.
   Status Unreachable(const Status& st, const Deadline& deadline) const {
     if (st.code().category() == kafka_category() &&
-        IsUnreachable(static_cast<rd_kafka_resp_err_t>(st.code().value()))) {
+        kafka::IsUnreachable(static_cast<rd_kafka_resp_err_t>(st.code().value()))) {
       return TimedOut(st.detail(), deadline);
     }
     return st;
@@ -313,7 +302,7 @@ class GroupInspector::Impl {
     const rd_kafka_ConsumerGroupDescription_t* desc = groups[0];
     if (const rd_kafka_error_t* error = rd_kafka_ConsumerGroupDescription_error(desc)) {
       rd_kafka_resp_err_t err = rd_kafka_error_code(error);
-      if (IsUnsupported(err)) {
+      if (kafka::IsUnsupported(err)) {
         broker_describes_groups_ = false;
         return probe_only ? Status::Ok() : DescribeFromAnnouncements(group, deadline, out);
       }

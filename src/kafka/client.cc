@@ -62,7 +62,7 @@ std::string Lower(std::string_view s) {
 // retriable.
 Status Classify(rd_kafka_t* rk, const ClientState& state, rd_kafka_resp_err_t err, const char* reason, bool* fatal) {
   const std::string why = reason && *reason ? reason : rd_kafka_err2str(err);
-  *fatal = true;
+  *fatal = IsFatalClientError(err);
   switch (err) {
     case RD_KAFKA_RESP_ERR__FATAL: {
       char text[512];
@@ -78,7 +78,6 @@ Status Classify(rd_kafka_t* rk, const ClientState& state, rd_kafka_resp_err_t er
     case RD_KAFKA_RESP_ERR__SSL:
       return Status(MakeErrorCode(err), "TLS handshake failed: " + why);
     default:
-      *fatal = false;
       return Status(MakeErrorCode(err), why);
   }
 }
@@ -236,7 +235,7 @@ Status WaitForBrokers(rd_kafka_t* rk, const std::string& bootstrap, int timeout_
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
     rd_kafka_poll(rk, 0);  // serves queued errors to ErrorCb
     KSTRAND_RETURN_IF_ERROR(ClientFailure(rk));
-    if (err != RD_KAFKA_RESP_ERR__TRANSPORT && err != RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    if (!IsUnreachable(err)) {
       return KafkaStatus(err, "metadata request to " + bootstrap);
     }
     if (Clock::now() >= deadline) {

@@ -166,11 +166,10 @@ Status Admin::CreateTopic(const NewTopic& topic) {
   }
   Status st = kafka::CreateTopic(impl_->rk.get(), topic.name, topic.partitions, topic.replication_factor,
                                  impl_->timeout_ms, topic.configs);
-  if (st.code() == kafka::MakeErrorCode(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) return exists;
+  if (kafka::Is(st, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) return exists;
   // An in-process EmbeddedCluster (the mock) has no CreateTopics: depending on
   // the librdkafka version it says so, or never names a controller to ask.
-  if (st.code() == kafka::MakeErrorCode(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) ||
-      st.code() == kafka::MakeErrorCode(RD_KAFKA_RESP_ERR__TIMED_OUT)) {
+  if (kafka::Is(st, RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) || kafka::Is(st, RD_KAFKA_RESP_ERR__TIMED_OUT)) {
     return Status(st.code(), st.detail() + " (an in-process EmbeddedCluster has no CreateTopics API: "
                                            "create the topic with EmbeddedCluster::CreateTopic)");
   }

@@ -43,7 +43,7 @@ Result<std::unique_ptr<kafka::Producer>> Output::StartTransactional() const {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     rd_kafka_error_t* e = rd_kafka_init_transactions(rk, static_cast<int>(std::max<int64_t>(left, 1)));
     if (!e) break;
-    if (!rd_kafka_error_is_retriable(e) || Clock::now() >= deadline) {
+    if (kafka::ClassifyTxnError(e) != kafka::TxnAction::kRetry || Clock::now() >= deadline) {
       return kafka::KafkaStatus(e, "exactly-once: registering transactional.id " + transactional_id_);
     }
     spdlog::warn("exactly-once: registering transactional.id {}: {}; retrying", transactional_id_,
@@ -162,11 +162,10 @@ Status Output::Transact(const std::function<rd_kafka_error_t*()>& call, const st
   for (;;) {
     rd_kafka_error_t* error = call();
     if (!error) return Status::Ok();
-    const bool retriable = rd_kafka_error_is_retriable(error) && !rd_kafka_error_txn_requires_abort(error) &&
-                           !rd_kafka_error_is_fatal(error);
-    if (rd_kafka_error_is_fatal(error)) fatal_ = true;
+    const kafka::TxnAction action = kafka::ClassifyTxnError(error);
+    if (action == kafka::TxnAction::kRenewProducer || action == kafka::TxnAction::kStop) fatal_ = true;
     Status st = kafka::KafkaStatus(error, "exactly-once: " + what);  // destroys error
-    if (!retriable || Clock::now() >= deadline) {
+    if (action != kafka::TxnAction::kRetry || Clock::now() >= deadline) {
       AbortLocked(st);
       return st;
     }
@@ -190,7 +189,7 @@ void Output::AbortLocked(Status why, std::chrono::milliseconds resume_for) {
   for (;;) {
     rd_kafka_error_t* e = rd_kafka_abort_transaction(producer_->handle(), 10000);
     if (!e) return;
-    const bool resume = rd_kafka_error_is_retriable(e) && Clock::now() < deadline;
+    const bool resume = kafka::ClassifyTxnError(e) == kafka::TxnAction::kRetry && Clock::now() < deadline;
     spdlog::warn("exactly-once: aborting the transaction: {}{}", kafka::KafkaStatus(e, "abort").detail(),
                  resume ? "; resuming it" : "");
     if (!resume) return;
@@ -223,7 +222,8 @@ Result<kafka::TopicPartitionListPtr> Output::Commit(rd_kafka_t* consumer,
       Transact([&] { return rd_kafka_commit_transaction(rk, timeout_ms); }, "committing the transaction", deadline));
   records_in_transaction_ = false;
   if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk)) {
-    fatal_ = rd_kafka_error_is_fatal(e);
+    const kafka::TxnAction action = kafka::ClassifyTxnError(e);
+    fatal_ = action == kafka::TxnAction::kRenewProducer || action == kafka::TxnAction::kStop;
     Status st = kafka::KafkaStatus(e, "exactly-once: beginning a transaction");  // destroys e
     std::lock_guard lock(state_mu_);
     failed_ = st;
@@ -247,10 +247,14 @@ Status Output::Reopen() {
   if (failed.code() == make_error_code(Errc::kShuttingDown) || !producer_) return failed;
   if (!fatal_) {
     AbortLocked(failed, kReopenAbortFor);  // a Send that failed half-way left it open
-    rd_kafka_error_t* e = rd_kafka_begin_transaction(producer_->handle());
-    if (e && !rd_kafka_error_is_fatal(e)) return kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
-    if (e) rd_kafka_error_destroy(e);
-    fatal_ = e != nullptr;
+    if (rd_kafka_error_t* e = rd_kafka_begin_transaction(producer_->handle())) {
+      const kafka::TxnAction action = kafka::ClassifyTxnError(e);
+      if (action != kafka::TxnAction::kRenewProducer && action != kafka::TxnAction::kStop) {
+        return kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
+      }
+      rd_kafka_error_destroy(e);
+      fatal_ = true;
+    }
   }
   if (fatal_) KSTRAND_RETURN_IF_ERROR(RenewLocked());
   std::lock_guard lock(state_mu_);
@@ -263,18 +267,12 @@ Status Output::Reopen() {
 Status Output::RenewLocked() {
   char reason[512] = "";
   const rd_kafka_resp_err_t err = rd_kafka_fatal_error(producer_->handle(), reason, sizeof(reason));
-  // Fenced: a newer instance registered our transactional.id and owns its
-  // partitions now. A new producer would fence it in turn (a zombie taking
-  // over), so this one stops instead.
-  if (err == RD_KAFKA_RESP_ERR__FENCED || err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-      err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH) {
-    return Status(kafka::MakeErrorCode(err), std::string("exactly-once: the producer was fenced: ") + reason);
+  if (kafka::ClassifyFatalProducerError(err) == kafka::TxnAction::kStop) {
+    return Status(kafka::MakeErrorCode(err), std::string("exactly-once: the producer cannot go on: ") + reason);
   }
-  // Any other fatal state (INVALID_TXN_STATE from an EndTxn that met a broker
-  // restart: librdkafka lacks KIP-890) ends this producer, not the
-  // transactional.id. A new producer's registration bumps the epoch and has the
-  // coordinator abort what the old one left open; the runtime has rewound
-  // every partition to its committed offset already.
+  // A new producer's registration bumps the epoch and has the coordinator
+  // abort what the old one left open; the runtime has rewound every
+  // partition to its committed offset already.
   spdlog::warn("exactly-once: the producer cannot go on ({}); starting a new one with transactional.id {}",
                *reason ? reason : rd_kafka_err2str(err), transactional_id_);
   // Nothing it holds may be delivered: its transaction is over.

@@ -616,11 +616,7 @@ rd_kafka_resp_err_t Runtime::Impl::CommitSync(rd_kafka_topic_partition_list_t* o
   auto deadline = Clock::now() + std::chrono::milliseconds(retry_ms);
   for (;;) {
     rd_kafka_resp_err_t err = rd_kafka_commit(consumer.get(), offsets, 0);
-    bool retriable = err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-                     err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || err == RD_KAFKA_RESP_ERR__WAIT_COORD ||
-                     err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
-                     err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE || err == RD_KAFKA_RESP_ERR__TIMED_OUT;
-    if (!retriable || Clock::now() >= deadline) return err;
+    if (!kafka::IsRetriableCommit(err) || Clock::now() >= deadline) return err;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
@@ -630,8 +626,7 @@ void Runtime::Impl::OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_pa
     // Not fatal: a later commit carries a frontier at least as far. Periodic
     // commits are refused while the group rebalances; that is expected.
     commit_errors++;
-    bool expected = err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION;
-    spdlog::log(expected ? spdlog::level::debug : spdlog::level::warn, "{}: commit failed: {}", config.name,
+    spdlog::log(kafka::IsRebalanceRefusal(err) ? spdlog::level::debug : spdlog::level::warn, "{}: commit failed: {}", config.name,
                 rd_kafka_err2str(err));
   }
   std::lock_guard lock(lanes_mu);
@@ -723,7 +718,7 @@ Status Runtime::Impl::PrepareStores(const std::vector<kafka::TopicInfo>& topics,
       } else {
         Status created = kafka::CreateTopic(consumer.get(), changelog, partitions, -1, timeout_ms,
                                             {{"cleanup.policy", "compact"}});
-        if (!created.ok() && created.code() != kafka::KafkaStatus(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, "").code()) {
+        if (!created.ok() && !kafka::Is(created, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) {
           return Status(Errc::kNotFound, "changelog topic " + changelog + " of store " + store->name() +
                                              " does not exist and could not be created (" + created.ToString() +
                                              "); create it " + needs);
@@ -998,9 +993,8 @@ void Runtime::Impl::StartAnnouncing(int timeout_ms) {
     // broker cannot create topics this way, and creates it itself.
     Status created = kafka::CreateTopic(consumer.get(), config.members_topic, 1, -1, timeout_ms,
                                         {{"cleanup.policy", "compact"}});
-    const auto code = created.code();
-    if (!created.ok() && code != kafka::KafkaStatus(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, "").code() &&
-        code != kafka::KafkaStatus(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE, "").code()) {
+    if (!created.ok() && !kafka::Is(created, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) &&
+        !kafka::Is(created, RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE)) {
       spdlog::warn("{}: not announcing this member (dashboards and `kstrand groups` will not see it): {}",
                    config.name, created.ToString());
       return;
