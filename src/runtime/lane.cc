@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "runtime/failure_decision.h"
 #include "runtime/offset_metadata.h"
 
 namespace kstrand::runtime {
@@ -33,15 +34,10 @@ Status InvokeHandler(const Handler& handler, const Message& message) {
 
 namespace {
 
-// Exponential backoff before attempt `attempt` + 1, with +-20% jitter so that
-// many keys failing together do not retry in lockstep.
-std::chrono::nanoseconds Backoff(const FailurePolicy& p, int attempt) {
-  double ms = static_cast<double>(p.backoff.count());
-  for (int i = 1; i < attempt && ms < static_cast<double>(p.max_backoff.count()); ++i) ms *= 2;
-  ms = std::min(ms, static_cast<double>(p.max_backoff.count()));
+// +-20%, so that many keys failing together do not retry in lockstep.
+double BackoffJitter() {
   thread_local std::minstd_rand rng(std::random_device{}());
-  ms *= std::uniform_real_distribution<double>(0.8, 1.2)(rng);
-  return std::chrono::nanoseconds(static_cast<int64_t>(ms * 1e6));
+  return std::uniform_real_distribution<double>(0.8, 1.2)(rng);
 }
 
 }  // namespace
@@ -355,11 +351,11 @@ SubLane::Next SubLane::FinishLocked(size_t done, std::optional<Status> failure) 
   const Message& first = running_.front();
   const std::string where = l.tp_.ToString() + " offset " + std::to_string(first.offset().value());
   ++attempts_;
-  // A permanent failure skips the attempts left: no retry would fix it.
-  const bool permanent = failure->code() == make_error_code(Errc::kPermanentFailure);
-  if (attempts_ < policy.max_attempts && !permanent) {
+  using Action = FailureDecision::Action;
+  const FailureDecision decision = DecideAfterFailure(policy, attempts_, *failure, BackoffJitter());
+  if (decision.action == Action::kRetry) {
     l.retried_.fetch_add(1);
-    auto wait = Backoff(policy, attempts_);
+    const auto wait = decision.wait;
     spdlog::debug("{}: attempt {} of {} failed: {}; retrying in {} ms", where, attempts_, policy.max_attempts,
                  failure->ToString(), std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
     state_ = State::kQueued;  // order holds: nothing behind it in this sub-lane runs meanwhile
@@ -371,20 +367,22 @@ SubLane::Next SubLane::FinishLocked(size_t done, std::optional<Status> failure) 
   l.failed_.fetch_add(failed);
   letter_attempts_ = attempts_;
   attempts_ = 0;
-  switch (policy.then) {
-    case FailureAction::kSkip:
+  switch (decision.action) {
+    case Action::kRetry:
+      break;  // handled above
+    case Action::kSkip:
       spdlog::error("{}: {}; skipped", where, failure->ToString());
       l.skipped_.fetch_add(failed);
       CompleteLocked(failed);
       return ContinueLocked();
-    case FailureAction::kDeadLetter:
+    case Action::kDeadLetter:
       last_error_ = std::move(*failure);
       state_ = State::kAwaiting;
       return Next::kDeadLetter;
-    case FailureAction::kStopRuntime:
+    case Action::kStopRuntime:
       l.env_->RequestStop(Status(Errc::kHandlerFailed, where + ": " + failure->ToString()));
       [[fallthrough]];
-    case FailureAction::kStopPartition:
+    case Action::kStopPartition:
       // The failed message is never completed, so the frontier never passes it.
       spdlog::error("{}: {}; partition stopped, offset not committed", where, failure->ToString());
       l.stopped_ = true;
