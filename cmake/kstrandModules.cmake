@@ -8,14 +8,26 @@
 # dependency puts that directory on the include path, so src/ itself never is.
 #
 #   kstrand_module(<name> DEPENDS <modules>... LIBS <third-party targets>... SOURCES <files>...)
+#
+# src/base (the annotated mutex, header-only) is below every module and
+# reachable from all of them.
 set(KSTRAND_MODULES "")
-function(kstrand_module name)
-  cmake_parse_arguments(M "" "" "DEPENDS;LIBS;SOURCES" ${ARGN})
+function(kstrand_module_include_root name out)
   set(root ${PROJECT_BINARY_DIR}/module-include/${name})
   file(MAKE_DIRECTORY ${root})
   file(CREATE_LINK ${PROJECT_SOURCE_DIR}/src/${name} ${root}/${name} SYMBOLIC)
+  set(${out} ${root} PARENT_SCOPE)
+endfunction()
+kstrand_module_include_root(base base_root)
+add_library(kstrand_base INTERFACE)
+target_include_directories(kstrand_base INTERFACE ${base_root})
+
+function(kstrand_module name)
+  cmake_parse_arguments(M "" "" "DEPENDS;LIBS;SOURCES" ${ARGN})
+  kstrand_module_include_root(${name} root)
   add_library(kstrand_${name} OBJECT ${M_SOURCES})
   target_include_directories(kstrand_${name} PUBLIC ${root} ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(kstrand_${name} PUBLIC kstrand_base)
   # Every module below it that it reaches, directly or through another.
   set(reach ${M_DEPENDS})
   foreach(dep IN LISTS M_DEPENDS)

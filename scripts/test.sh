@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's second command: set up, build, build the API reference, and run every test tier that
+# The README's second command: set up, build, check the locking annotations with clang,
+# build the API reference, and run every test tier that
 # needs no external Kafka (unit, mock, the multi-process, install and headless-browser tests),
 # then the resource tests, then the chaos harness on the embedded broker,
 # then each libFuzzer target for a bounded time (scripts/fuzz.sh; KSTRAND_FUZZ_SECONDS, default 20),
@@ -13,6 +14,8 @@ scripts/setup.sh
 
 echo "== build (RelWithDebInfo)"
 scripts/build.sh build-test -DKSTRAND_BUILD_BENCH=ON
+echo "== thread-safety analysis (clang -Wthread-safety -Werror, syntax only, over src/)"
+scripts/thread-safety.sh build-test
 echo "== API reference (Doxygen over include/kstrand/; a warning, an undocumented public member too, fails)"
 ninja -C build-test docs
 ctest --test-dir build-test -L '^docs$' --output-on-failure --no-tests=error  # the guide's code blocks compile

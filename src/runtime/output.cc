@@ -60,31 +60,31 @@ Result<std::unique_ptr<kafka::Producer>> Output::StartTransactional() const {
 Output::~Output() { Close(); }
 
 void Output::Gate::Share() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !held_; });
+  MutexLock lock(mu_);
+  while (held_) lock.Wait(cv_);
   ++sharers_;
 }
 
 void Output::Gate::Unshare() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (--sharers_ == 0) cv_.notify_all();
 }
 
 void Output::Gate::Hold() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !held_; });
+  MutexLock lock(mu_);
+  while (held_) lock.Wait(cv_);
   held_ = true;  // from here no new sharer enters
-  cv_.wait(lock, [&] { return sharers_ == 0; });
+  while (sharers_ != 0) lock.Wait(cv_);
 }
 
 void Output::Gate::Release() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   held_ = false;
   cv_.notify_all();
 }
 
 Status Output::failure() const {
-  std::lock_guard lock(state_mu_);
+  MutexLock lock(state_mu_);
   if (closed_) return kClosed;
   return failed_;
 }
@@ -115,7 +115,7 @@ void Output::Send(std::vector<OutputRecord> records, const std::function<bool()>
         // abort keeps them from being seen. Commit aborts when it finds failed_.
         Status failed(st.code(), "exactly-once: " + st.detail());
         {
-          std::lock_guard lock(state_mu_);
+          MutexLock lock(state_mu_);
           if (failed_.ok()) failed_ = failed;
         }
         return done(failed);
@@ -175,7 +175,7 @@ Status Output::Transact(const std::function<rd_kafka_error_t*()>& call, const st
 
 void Output::AbortLocked(Status why, std::chrono::milliseconds resume_for) {
   {
-    std::lock_guard lock(state_mu_);
+    MutexLock lock(state_mu_);
     if (failed_.ok()) failed_ = std::move(why);
   }
   if (aborted_ || !producer_) return;
@@ -225,7 +225,7 @@ Result<kafka::TopicPartitionListPtr> Output::Commit(rd_kafka_t* consumer,
     const kafka::TxnAction action = kafka::ClassifyTxnError(e);
     fatal_ = action == kafka::TxnAction::kRenewProducer || action == kafka::TxnAction::kStop;
     Status st = kafka::KafkaStatus(e, "exactly-once: beginning a transaction");  // destroys e
-    std::lock_guard lock(state_mu_);
+    MutexLock lock(state_mu_);
     failed_ = st;
     aborted_ = true;  // nothing is open to abort
     return st;
@@ -257,7 +257,7 @@ Status Output::Reopen() {
     }
   }
   if (fatal_) KSTRAND_RETURN_IF_ERROR(RenewLocked());
-  std::lock_guard lock(state_mu_);
+  MutexLock lock(state_mu_);
   failed_ = Status::Ok();
   aborted_ = false;
   records_in_transaction_ = false;
@@ -289,7 +289,7 @@ Status Output::RenewLocked() {
 void Output::Close() {
   Alone alone(gate_);
   {
-    std::lock_guard lock(state_mu_);
+    MutexLock lock(state_mu_);
     if (closed_) return;
     closed_ = true;
   }

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "kafka/client.h"
 #include "kafka/handles.h"
 #include "kafka/producer.h"
@@ -91,46 +92,52 @@ class Output {
   Result<std::unique_ptr<kafka::Producer>> StartTransactional() const;
   // Replaces a producer in a fatal state by a new one, unless it was fenced.
   // Requires the gate held alone.
-  Status RenewLocked();
+  Status RenewLocked() REQUIRES(gate_);
   // Handles a failed transactional call: retriable errors repeat `call` until
   // `deadline`; the rest abort the transaction and fail the Output. Requires
   // the gate held alone.
   Status Transact(const std::function<rd_kafka_error_t*()>& call, const std::string& what,
-                  std::chrono::steady_clock::time_point deadline);
+                  std::chrono::steady_clock::time_point deadline) REQUIRES(gate_);
   // Fails the Output with `why` (unless it failed already) and aborts the
   // open transaction once; a timed-out abort is resumed for up to
   // `resume_for` (0: not at all, as when closing against a deadline).
   // Requires the gate held alone.
-  void AbortLocked(Status why, std::chrono::milliseconds resume_for = std::chrono::milliseconds(0));
+  void AbortLocked(Status why, std::chrono::milliseconds resume_for = std::chrono::milliseconds(0)) REQUIRES(gate_);
 
   // Send shares it; Commit, Abort and Close hold it alone. A holder-alone that
   // waits goes first: std::shared_mutex (glibc's rwlock) prefers sharers, and a
   // steady stream of sends could hold a commit off for good.
-  class Gate {
+  class CAPABILITY("gate") Gate {
    public:
-    void Share();
-    void Unshare();
-    void Hold();
-    void Release();
+    void Share() ACQUIRE_SHARED() EXCLUDES(mu_);
+    void Unshare() RELEASE_SHARED() EXCLUDES(mu_);
+    void Hold() ACQUIRE() EXCLUDES(mu_);
+    void Release() RELEASE() EXCLUDES(mu_);
 
    private:
-    std::mutex mu_;
+    Mutex mu_;
     std::condition_variable cv_;
-    int sharers_ = 0;    // guarded by mu_
-    bool held_ = false;  // guarded by mu_: held alone, or waited for
+    int sharers_ GUARDED_BY(mu_) = 0;
+    bool held_ GUARDED_BY(mu_) = false;  // held alone, or waited for
   };
-  struct Shared {
-    explicit Shared(Gate& g) : gate(g) { gate.Share(); }
-    ~Shared() { gate.Unshare(); }
-    Gate& gate;
+  class SCOPED_CAPABILITY Shared {
+   public:
+    explicit Shared(Gate& g) ACQUIRE_SHARED(g) : gate_(g) { gate_.Share(); }
+    ~Shared() RELEASE() { gate_.Unshare(); }
+
+   private:
+    Gate& gate_;
   };
-  struct Alone {
-    explicit Alone(Gate& g) : gate(g) { gate.Hold(); }
-    ~Alone() { gate.Release(); }
-    Gate& gate;
+  class SCOPED_CAPABILITY Alone {
+   public:
+    explicit Alone(Gate& g) ACQUIRE(g) : gate_(g) { gate_.Hold(); }
+    ~Alone() RELEASE() { gate_.Release(); }
+
+   private:
+    Gate& gate_;
   };
 
-  Status failure() const;
+  Status failure() const EXCLUDES(state_mu_);
 
   const kafka::Properties props_;
   const std::string transactional_id_;
@@ -141,11 +148,11 @@ class Output {
   Gate gate_;
   std::mutex create_mu_;                       // not transactional: the first Send creates the producer
   std::unique_ptr<kafka::Producer> producer_;  // set under create_mu_ (or at Create, or alone by Reopen); reset by Close, alone
-  mutable std::mutex state_mu_;
-  Status failed_;        // guarded by state_mu_: an abort, or a Send that failed half-way
-  bool closed_ = false;  // guarded by state_mu_
-  bool aborted_ = false;  // the gate held alone: the open transaction was aborted (or none is open)
-  bool fatal_ = false;    // the gate held alone: librdkafka said the producer cannot go on
+  mutable Mutex state_mu_;
+  Status failed_ GUARDED_BY(state_mu_);  // an abort, or a Send that failed half-way
+  bool closed_ GUARDED_BY(state_mu_) = false;
+  bool aborted_ GUARDED_BY(gate_) = false;  // the open transaction was aborted (or none is open)
+  bool fatal_ GUARDED_BY(gate_) = false;    // librdkafka said the producer cannot go on
   // Transactional: records were enqueued since the last commit (set while
   // shared, read and cleared alone).
   std::atomic<bool> records_in_transaction_{false};
