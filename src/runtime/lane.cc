@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 #include <random>
 
 #include "runtime/failure_decision.h"
@@ -50,25 +51,25 @@ LaneEnv::LaneEnv(size_t workers, size_t max_in_flight, LaneLimits l, std::functi
 LaneEnv::~LaneEnv() { Close(); }
 
 void LaneEnv::WakePoller() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!closed_ && wake_poller_) wake_poller_();
 }
 
 void LaneEnv::RequestStop(Status why) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (closed_) return;
   if (!stop_request_) stop_request_ = std::move(why);
   if (wake_poller_) wake_poller_();
 }
 
 std::optional<Status> LaneEnv::stop_request() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return stop_request_;
 }
 
 size_t LaneEnv::Close(std::chrono::steady_clock::time_point deadline) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     closed_ = true;
   }
   timers_.Stop();
@@ -105,6 +106,9 @@ class SubLane final : public Task, public std::enable_shared_from_this<SubLane> 
   void OnAsyncDone(Status status);
 
   const std::string& key() const { return key_; }
+  // For the analysis: the Lane whose mu_ the caller holds is this sub-lane's
+  // lane_ (which it cannot see by itself). Checked in debug builds.
+  void OnLaneOf(const Lane* lane) const ASSERT_CAPABILITY(lane_->mu_) { assert(lane_.get() == lane); }
 
  private:
   friend class Lane;
@@ -112,15 +116,14 @@ class SubLane final : public Task, public std::enable_shared_from_this<SubLane> 
 
   static constexpr size_t kSlice = 64;  // sync messages per RunSome, for fairness between lanes
 
-  // Everything below requires lane_->mu_.
   // Records the outcome of running_: the first `done` succeeded; `failure`
   // (if any) is the error of the one after them (of all of them, for a batch).
-  Next FinishLocked(size_t done, std::optional<Status> failure);
+  Next FinishLocked(size_t done, std::optional<Status> failure) REQUIRES(lane_->mu_);
   // After a success, a skip or a dead-letter: go on with what is queued.
-  Next ContinueLocked();
+  Next ContinueLocked() REQUIRES(lane_->mu_);
   // Nothing more runs here: drops running_ (uncommitted) and goes idle.
-  void AbandonLocked();
-  void CompleteLocked(size_t n);  // the first n of running_ are done
+  void AbandonLocked() REQUIRES(lane_->mu_);
+  void CompleteLocked(size_t n) REQUIRES(lane_->mu_);  // the first n of running_ are done
 
   void StartAsync();
   void SendToDeadLetters(Status error);
@@ -134,14 +137,16 @@ class SubLane final : public Task, public std::enable_shared_from_this<SubLane> 
 
   const std::shared_ptr<Lane> lane_;
   const std::string key_;  // key ordering: the key ("" also for the null-key lane)
-  State state_ = State::kIdle;
-  std::deque<Message> queued_;
+  State state_ GUARDED_BY(lane_->mu_) = State::kIdle;
+  std::deque<Message> queued_ GUARDED_BY(lane_->mu_);
+  // Filled under lane_->mu_; while state_ is kRunning or kAwaiting, read by
+  // the party running the sub-lane without it (one runner at a time).
   std::vector<Message> running_;
-  int attempts_ = 0;     // failed attempts of running_ so far
+  int attempts_ GUARDED_BY(lane_->mu_) = 0;  // failed attempts of running_ so far
   // What running_'s messages report as attempt() and stop_token(); written
   // only by the party running the sub-lane, before it hands them to a handler.
   detail::HandlerContext context_;
-  size_t permits_ = 0;   // in-flight permits held for running_ (async handlers)
+  size_t permits_ GUARDED_BY(lane_->mu_) = 0;  // in-flight permits held for running_ (async handlers)
   Status last_error_;    // for dead-letter headers
   int letter_attempts_ = 0;  // likewise: attempts made before the policy applied
   // Set with a Schedule() by a completion that must not send the dead letters
@@ -179,25 +184,24 @@ bool SubLane::RunSome() {
     SendToDeadLetters(last_error_);
     return false;  // the deliveries schedule what follows
   }
-  Lane& l = *lane_;
-  const TopicHandler& spec = *l.spec_;
+  const TopicHandler& spec = *lane_->spec_;
   bool wake = false;
   {
-    std::lock_guard lock(l.mu_);
-    if (l.HaltedLocked()) {
+    MutexLock lock(lane_->mu_);
+    if (lane_->HaltedLocked()) {
       AbandonLocked();
       return false;
     }
     if (running_.empty() && queued_.empty()) {
       state_ = State::kIdle;
-      l.ForgetLocked(this);
+      lane_->ForgetLocked(this);
       return false;
     }
     // Sync and batch handlers hold a worker while they run, so the pool bounds
     // them; an async message holds a permit, taken before the message so that
     // in_flight_ counts only messages handed over.
     if (spec.async_handler && permits_ == 0) {
-      if (!l.env_->in_flight().TryAcquire(1, shared_from_this())) {
+      if (!lane_->env_->in_flight().TryAcquire(1, shared_from_this())) {
         state_ = State::kQueued;  // the limit schedules us again
         return false;
       }
@@ -205,23 +209,23 @@ bool SubLane::RunSome() {
     }
     if (running_.empty()) {
       size_t n = spec.async_handler ? 1
-                 : spec.batch_handler ? l.env_->limits.batch_max_messages
+                 : spec.batch_handler ? lane_->env_->limits.batch_max_messages
                                       : kSlice;
       n = std::min(n, queued_.size());
       for (size_t i = 0; i < n; ++i) {
-        l.buffered_bytes_ -= queued_.front().size();
+        lane_->buffered_bytes_ -= queued_.front().size();
         running_.push_back(std::move(queued_.front()));
         running_.back().SetContext(&context_);
         queued_.pop_front();
       }
-      l.buffered_ -= n;
-      l.in_flight_ += n;
-      wake = l.paused_.load() && !l.stopped_.load() && l.HasRoomLocked();
+      lane_->buffered_ -= n;
+      lane_->in_flight_ += n;
+      wake = lane_->paused_.load() && !lane_->stopped_.load() && lane_->HasRoomLocked();
     }
     state_ = spec.async_handler ? State::kAwaiting : State::kRunning;
     context_.attempt = attempts_ + 1;
   }
-  if (wake) l.env_->WakePoller();
+  if (wake) lane_->env_->WakePoller();
 
   if (spec.async_handler) {
     StartAsync();
@@ -232,16 +236,16 @@ bool SubLane::RunSome() {
   if (spec.batch_handler) {
     const auto start = Clock::now();
     Status st = CatchAll([&] { return spec.batch_handler(std::span<const Message>(running_)); });
-    l.latency_.Record(Clock::now() - start);
+    lane_->latency_.Record(Clock::now() - start);
     if (st.ok()) done = running_.size();
     else failure = std::move(st);
   } else {
     for (; done < running_.size(); ++done) {
       // A revoked partition stops between messages; the rest stay uncommitted.
-      if (l.revoked_.load() && l.drop_buffered_.load()) break;
+      if (lane_->revoked_.load() && lane_->drop_buffered_.load()) break;
       const auto start = Clock::now();
       Status st = InvokeHandler(spec.handler, running_[done]);
-      l.latency_.Record(Clock::now() - start);
+      lane_->latency_.Record(Clock::now() - start);
       if (!st.ok()) {
         failure = std::move(st);
         break;
@@ -255,7 +259,7 @@ bool SubLane::RunSome() {
   }
   Next next;
   {
-    std::lock_guard lock(l.mu_);
+    MutexLock lock(lane_->mu_);
     next = FinishLocked(done, std::move(failure));
   }
   if (next == Next::kDeadLetter) SendToDeadLetters(last_error_);
@@ -281,7 +285,7 @@ void SubLane::SendThenFinish(std::vector<OutputRecord> records, size_t done, std
   auto finish = [self, done, failure = std::move(failure), transactional](Status sent) mutable {
     Next next;
     {
-      std::lock_guard lock(self->lane_->mu_);
+      MutexLock lock(self->lane_->mu_);
       if (!sent.ok() && transactional) {
         // The transaction is doomed (or the lane retired): not the handler's
         // failure. The runtime starts the partition again from its last commit.
@@ -316,7 +320,7 @@ void SubLane::OnAsyncDone(Status status) {
   }
   Next next;
   {
-    std::lock_guard lock(lane_->mu_);
+    MutexLock lock(lane_->mu_);
     next = status.ok() ? FinishLocked(1, std::nullopt) : FinishLocked(0, std::move(status));
   }
   if (next == Next::kMore) Schedule();
@@ -324,47 +328,45 @@ void SubLane::OnAsyncDone(Status status) {
 }
 
 void SubLane::CompleteLocked(size_t n) {
-  Lane& l = *lane_;
-  for (size_t i = 0; i < n; ++i) l.frontier_.Complete(running_[i].offset().value());
+  for (size_t i = 0; i < n; ++i) lane_->frontier_.Complete(running_[i].offset().value());
   running_.erase(running_.begin(), running_.begin() + static_cast<std::ptrdiff_t>(n));
-  l.in_flight_ -= n;
+  lane_->in_flight_ -= n;
 }
 
 SubLane::Next SubLane::FinishLocked(size_t done, std::optional<Status> failure) {
-  Lane& l = *lane_;
-  if (permits_ > 0) l.env_->in_flight().Release(permits_);
+  if (permits_ > 0) lane_->env_->in_flight().Release(permits_);
   permits_ = 0;
   CompleteLocked(done);
-  l.processed_.fetch_add(done);
+  lane_->processed_.fetch_add(done);
   if (done > 0) {
     attempts_ = 0;
     // The frontier moved: a partition paused at max.ahead may have room again.
-    if (l.paused_.load() && !l.stopped_.load() && l.HasRoomLocked()) l.env_->WakePoller();
+    if (lane_->paused_.load() && !lane_->stopped_.load() && lane_->HasRoomLocked()) lane_->env_->WakePoller();
   }
-  if (l.HaltedLocked()) {
+  if (lane_->HaltedLocked()) {
     AbandonLocked();
     return Next::kIdle;
   }
   if (!failure) return ContinueLocked();
 
-  const FailurePolicy& policy = l.spec_->on_failure;
+  const FailurePolicy& policy = lane_->spec_->on_failure;
   const Message& first = running_.front();
-  const std::string where = l.tp_.ToString() + " offset " + std::to_string(first.offset().value());
+  const std::string where = lane_->tp_.ToString() + " offset " + std::to_string(first.offset().value());
   ++attempts_;
   using Action = FailureDecision::Action;
   const FailureDecision decision = DecideAfterFailure(policy, attempts_, *failure, BackoffJitter());
   if (decision.action == Action::kRetry) {
-    l.retried_.fetch_add(1);
+    lane_->retried_.fetch_add(1);
     const auto wait = decision.wait;
     spdlog::debug("{}: attempt {} of {} failed: {}; retrying in {} ms", where, attempts_, policy.max_attempts,
                  failure->ToString(), std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
     state_ = State::kQueued;  // order holds: nothing behind it in this sub-lane runs meanwhile
-    l.env_->timers().After(wait, [self = shared_from_this()] { self->Schedule(); });
+    lane_->env_->timers().After(wait, [self = shared_from_this()] { self->Schedule(); });
     return Next::kIdle;
   }
   // Out of attempts: a batch failed as a whole, so the policy applies to all of it.
-  const size_t failed = l.spec_->batch_handler ? running_.size() : 1;
-  l.failed_.fetch_add(failed);
+  const size_t failed = lane_->spec_->batch_handler ? running_.size() : 1;
+  lane_->failed_.fetch_add(failed);
   letter_attempts_ = attempts_;
   attempts_ = 0;
   switch (decision.action) {
@@ -372,7 +374,7 @@ SubLane::Next SubLane::FinishLocked(size_t done, std::optional<Status> failure) 
       break;  // handled above
     case Action::kSkip:
       spdlog::error("{}: {}; skipped", where, failure->ToString());
-      l.skipped_.fetch_add(failed);
+      lane_->skipped_.fetch_add(failed);
       CompleteLocked(failed);
       return ContinueLocked();
     case Action::kDeadLetter:
@@ -380,13 +382,13 @@ SubLane::Next SubLane::FinishLocked(size_t done, std::optional<Status> failure) 
       state_ = State::kAwaiting;
       return Next::kDeadLetter;
     case Action::kStopRuntime:
-      l.env_->RequestStop(Status(Errc::kHandlerFailed, where + ": " + failure->ToString()));
+      lane_->env_->RequestStop(Status(Errc::kHandlerFailed, where + ": " + failure->ToString()));
       [[fallthrough]];
     case Action::kStopPartition:
       // The failed message is never completed, so the frontier never passes it.
       spdlog::error("{}: {}; partition stopped, offset not committed", where, failure->ToString());
-      l.stopped_ = true;
-      l.DropQueuedLocked();
+      lane_->stopped_ = true;
+      lane_->DropQueuedLocked();
       AbandonLocked();
       return Next::kIdle;
   }
@@ -404,24 +406,22 @@ SubLane::Next SubLane::ContinueLocked() {
 }
 
 void SubLane::AbandonLocked() {
-  Lane& l = *lane_;
-  if (permits_ > 0) l.env_->in_flight().Release(permits_);
+  if (permits_ > 0) lane_->env_->in_flight().Release(permits_);
   permits_ = 0;
-  l.in_flight_ -= running_.size();
+  lane_->in_flight_ -= running_.size();
   running_.clear();
-  l.buffered_ -= queued_.size();
-  for (const Message& m : queued_) l.buffered_bytes_ -= m.size();
+  lane_->buffered_ -= queued_.size();
+  for (const Message& m : queued_) lane_->buffered_bytes_ -= m.size();
   queued_.clear();
   state_ = State::kIdle;
-  l.ForgetLocked(this);
+  lane_->ForgetLocked(this);
 }
 
 void SubLane::SendToDeadLetters(Status error) {
   // running_ is ours (state kAwaiting): read it outside the lock, because
   // sending may wait for room in the producer's queue.
-  Lane& l = *lane_;
-  const FailurePolicy& policy = l.spec_->on_failure;
-  const size_t n = l.spec_->batch_handler ? running_.size() : 1;
+  const FailurePolicy& policy = lane_->spec_->on_failure;
+  const size_t n = lane_->spec_->batch_handler ? running_.size() : 1;
   std::vector<OutputRecord> letters;
   for (size_t i = 0; i < n; ++i) {
     const Message& m = running_[i];
@@ -433,40 +433,39 @@ void SubLane::SendToDeadLetters(Status error) {
     r.headers.emplace_back("kstrand-source-offset", std::to_string(m.offset().value()));
     r.headers.emplace_back("kstrand-error", error.ToString());
     r.headers.emplace_back("kstrand-attempts", std::to_string(letter_attempts_));
-    spdlog::warn("{} offset {}: {}; sending to dead-letter topic {}", l.tp_.ToString(), m.offset().value(),
+    spdlog::warn("{} offset {}: {}; sending to dead-letter topic {}", lane_->tp_.ToString(), m.offset().value(),
                  error.ToString(), policy.dead_letter_topic);
     letters.push_back(std::move(r));
   }
   auto self = shared_from_this();
   auto admit = [this] { return !lane_->retired(); };
-  const bool transactional = l.env_->output->transactional();
+  const bool transactional = lane_->env_->output->transactional();
   auto finish = [self, n, transactional](Status sent) {
     Next next = Next::kIdle;
     {
-      Lane& lane = *self->lane_;
-      std::lock_guard lock(lane.mu_);
+      MutexLock lock(self->lane_->mu_);
       if (sent.ok()) {
         // Complete even if the lane was revoked meanwhile: under exactly-once
         // the letters are in the transaction that commits this completion.
-        lane.dead_lettered_.fetch_add(n);
+        self->lane_->dead_lettered_.fetch_add(n);
         self->CompleteLocked(n);
-        if (lane.HaltedLocked()) self->AbandonLocked();
+        if (self->lane_->HaltedLocked()) self->AbandonLocked();
         else next = self->ContinueLocked();
-      } else if (lane.HaltedLocked() || transactional) {
+      } else if (self->lane_->HaltedLocked() || transactional) {
         // Transactional: the transaction is doomed; the partition starts again from its last commit.
         self->AbandonLocked();
       } else {
         // Not in the dead-letter topic, so it must not count as done.
         spdlog::error("{} offset {}: dead-lettering failed: {}; partition stopped, offset not committed",
-                      lane.tp_.ToString(), self->running_.front().offset().value(), sent.ToString());
-        lane.stopped_ = true;
-        lane.DropQueuedLocked();
+                      self->lane_->tp_.ToString(), self->running_.front().offset().value(), sent.ToString());
+        self->lane_->stopped_ = true;
+        self->lane_->DropQueuedLocked();
         self->AbandonLocked();
       }
     }
     if (next == Next::kMore) self->Schedule();
   };
-  l.env_->output->Send(std::move(letters), admit, std::move(finish));
+  lane_->env_->output->Send(std::move(letters), admit, std::move(finish));
 }
 
 // ---- Lane ----
@@ -482,10 +481,10 @@ Lane::Lane(TopicPartition tp, Generation generation, std::shared_ptr<const Topic
 Lane::~Lane() = default;
 
 void Lane::After(const std::shared_ptr<Lane>& predecessor) {
-  std::lock_guard plock(predecessor->mu_);  // lock order: predecessor before successor
+  MutexLock plock(predecessor->mu_);  // lock order: predecessor before successor
   if (predecessor->in_flight_ == 0) return;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     predecessor_ = predecessor;
     ++holds_;
   }
@@ -495,14 +494,14 @@ void Lane::After(const std::shared_ptr<Lane>& predecessor) {
 }
 
 void Lane::Hold() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++holds_;
 }
 
 void Lane::Release(bool predecessor_idle) {
   std::vector<std::shared_ptr<SubLane>> held;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (predecessor_idle) predecessor_.reset();
     if (--holds_ > 0) return;
     held.swap(held_);
@@ -510,31 +509,32 @@ void Lane::Release(bool predecessor_idle) {
   for (auto& sub : held) env_->pool().Schedule(std::move(sub));
 }
 
+SubLane* Lane::NewSubLaneLocked(std::string key) {
+  auto sub = std::make_shared<SubLane>(shared_from_this(), std::move(key));
+  SubLane* raw = sub.get();
+  live_.emplace(raw, std::move(sub));
+  return raw;
+}
+
 SubLane* Lane::SubLaneFor(const Message& m) {
-  auto make = [&](std::string key) {
-    auto sub = std::make_shared<SubLane>(shared_from_this(), std::move(key));
-    SubLane* raw = sub.get();
-    live_.emplace(raw, std::move(sub));
-    return raw;
-  };
   switch (spec_->ordering) {
     case Ordering::kPartition:
-      if (!partition_lane_) partition_lane_ = make("");
+      if (!partition_lane_) partition_lane_ = NewSubLaneLocked("");
       return partition_lane_;
     case Ordering::kKey: {
       auto key = m.key();
       if (!key) {
-        if (!null_key_lane_) null_key_lane_ = make("");
+        if (!null_key_lane_) null_key_lane_ = NewSubLaneLocked("");
         return null_key_lane_;
       }
       auto it = key_lanes_.find(std::string(*key));
       if (it != key_lanes_.end()) return it->second;
-      SubLane* sub = make(std::string(*key));
+      SubLane* sub = NewSubLaneLocked(std::string(*key));
       key_lanes_.emplace(sub->key(), sub);
       return sub;
     }
     case Ordering::kUnordered:
-      return make("");
+      return NewSubLaneLocked("");
   }
   return nullptr;
 }
@@ -570,7 +570,7 @@ bool Lane::Push(Message message) {
 bool Lane::Push(std::vector<Message>& messages) {
   std::vector<std::shared_ptr<SubLane>> schedule;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (revoked_.load() || stopped_.load()) {
       messages.clear();
       return false;
@@ -587,6 +587,7 @@ bool Lane::Push(std::vector<Message>& messages) {
         continue;
       }
       SubLane* sub = SubLaneFor(m);
+      sub->OnLaneOf(this);
       buffered_bytes_ += m.size();
       ++buffered_;
       sub->queued_.push_back(std::move(m));
@@ -602,7 +603,7 @@ bool Lane::Push(std::vector<Message>& messages) {
 }
 
 bool Lane::TryPause() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (paused_.load()) return false;
   if (!stopped_.load() && !FullLocked()) return false;
   paused_.store(true);
@@ -610,7 +611,7 @@ bool Lane::TryPause() {
 }
 
 bool Lane::Full() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return FullLocked();
 }
 
@@ -620,7 +621,7 @@ bool Lane::FullLocked() const {
 }
 
 bool Lane::HasRoom() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return HasRoomLocked();
 }
 
@@ -635,6 +636,7 @@ void Lane::DropQueuedLocked() {
   // lane halted; the others are dropped here with their messages.
   std::vector<SubLane*> waiting;
   for (auto& [raw, sub] : live_) {
+    sub->OnLaneOf(this);
     if (sub->state_ == SubLane::State::kRunning || sub->state_ == SubLane::State::kAwaiting) {
       buffered_ -= sub->queued_.size();
       for (const Message& m : sub->queued_) buffered_bytes_ -= m.size();
@@ -644,13 +646,16 @@ void Lane::DropQueuedLocked() {
     }
   }
   held_.clear();
-  for (SubLane* sub : waiting) sub->AbandonLocked();
+  for (SubLane* sub : waiting) {
+    sub->OnLaneOf(this);
+    sub->AbandonLocked();
+  }
 }
 
 void Lane::Revoke(bool drop_buffered) {
   // Handlers told first, outside the lock: a stop_callback runs here, on this thread.
   stop_.request_stop();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   drop_buffered_ = drop_buffered;
   revoked_ = true;
   if (drop_buffered) DropQueuedLocked();  // their offsets stay pending: the frontier stops at the first
@@ -658,14 +663,17 @@ void Lane::Revoke(bool drop_buffered) {
 }
 
 bool Lane::WaitIdle(Clock::time_point deadline) {
-  std::unique_lock lock(mu_);
-  return idle_cv_.wait_until(lock, deadline, [&] {
-    return in_flight_ == 0 && (drop_buffered_.load() || stopped_.load() || buffered_ == 0);
-  });
+  MutexLock lock(mu_);
+  while (!(in_flight_ == 0 && (drop_buffered_.load() || stopped_.load() || buffered_ == 0))) {
+    if (!lock.WaitUntil(idle_cv_, deadline)) {
+      return in_flight_ == 0 && (drop_buffered_.load() || stopped_.load() || buffered_ == 0);
+    }
+  }
+  return true;
 }
 
 bool Lane::Idle() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return in_flight_ == 0 && (HaltedLocked() || buffered_ == 0);
 }
 
@@ -673,7 +681,7 @@ std::optional<Lane::Commit> Lane::Committable() const {
   std::optional<int64_t> offset;
   std::vector<int64_t> above;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     offset = frontier_.Committable();
     if (!offset) return std::nullopt;
     above = frontier_.CompletedAbove();
@@ -703,7 +711,7 @@ PartitionStats Lane::Snapshot() const {
   s.latency = latency_.Snapshot();
   s.end_offset = high_watermark_.load();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     s.frontier = frontier_.Committable().value_or(-1);
     s.queued = buffered_;
     s.in_flight = in_flight_;

@@ -38,6 +38,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "kstrand/config.h"
 #include "kstrand/runtime.h"
 #include "runtime/latency_recorder.h"
@@ -86,10 +87,10 @@ class LaneEnv {
 
  private:
   std::shared_ptr<void> kept_;  // first: destroyed last
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   const std::function<void()> wake_poller_;  // called under mu_, so never after Close()
-  bool closed_ = false;                       // guarded by mu_
-  std::optional<Status> stop_request_;  // guarded by mu_
+  bool closed_ GUARDED_BY(mu_) = false;
+  std::optional<Status> stop_request_ GUARDED_BY(mu_);
   WorkerPool pool_;
   InFlightLimit in_flight_{1, pool_};
   TimerQueue timers_;
@@ -167,17 +168,18 @@ class Lane final : public std::enable_shared_from_this<Lane> {
  private:
   friend class SubLane;
 
-  bool FullLocked() const;     // requires mu_
-  bool HasRoomLocked() const;  // requires mu_
-  bool HaltedLocked() const { return stopped_.load() || (revoked_.load() && drop_buffered_.load()); }
-  SubLane* SubLaneFor(const Message& m);  // requires mu_; creates it if needed
-  void Release(bool predecessor_idle);
-  // Drops every queued message and every sub-lane not running; requires mu_.
-  void DropQueuedLocked();
-  // A sub-lane went idle and empty; forgets it. Requires mu_.
-  void ForgetLocked(SubLane* sub);
-  // Wakes WaitIdle, and a successor lane once this one is idle. Requires mu_.
-  void NotifyIdleLocked();
+  bool FullLocked() const REQUIRES(mu_);
+  bool HasRoomLocked() const REQUIRES(mu_);
+  bool HaltedLocked() const REQUIRES(mu_) { return stopped_.load() || (revoked_.load() && drop_buffered_.load()); }
+  SubLane* SubLaneFor(const Message& m) REQUIRES(mu_);  // creates it if needed
+  SubLane* NewSubLaneLocked(std::string key) REQUIRES(mu_);  // added to live_
+  void Release(bool predecessor_idle) EXCLUDES(mu_);
+  // Drops every queued message and every sub-lane not running.
+  void DropQueuedLocked() REQUIRES(mu_);
+  // A sub-lane went idle and empty; forgets it.
+  void ForgetLocked(SubLane* sub) REQUIRES(mu_);
+  // Wakes WaitIdle, and a successor lane once this one is idle.
+  void NotifyIdleLocked() REQUIRES(mu_);
 
   const TopicPartition tp_;
   const Generation generation_;
@@ -185,25 +187,25 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   const std::shared_ptr<LaneEnv> env_;
   const std::chrono::system_clock::time_point assigned_since_ = std::chrono::system_clock::now();
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable idle_cv_;
-  OffsetFrontier frontier_;                                     // guarded by mu_
+  OffsetFrontier frontier_ GUARDED_BY(mu_);
   // Every sub-lane with work holds its place in live_ (the owning reference;
   // a sub-lane holds its Lane, and leaves live_ once idle and empty). The
   // others index into it.
-  std::unordered_map<const SubLane*, std::shared_ptr<SubLane>> live_;  // guarded by mu_
-  SubLane* partition_lane_ = nullptr;                                  // guarded by mu_: partition ordering
-  SubLane* null_key_lane_ = nullptr;                                   // guarded by mu_: key ordering
-  std::unordered_map<std::string, SubLane*> key_lanes_;               // guarded by mu_: key ordering
-  size_t buffered_ = 0;                                         // guarded by mu_: queued, not started
-  size_t buffered_bytes_ = 0;                                   // guarded by mu_
-  size_t in_flight_ = 0;                                        // guarded by mu_: taken by a sub-lane, not done
-  std::vector<int64_t> already_done_;                           // guarded by mu_: ascending
-  size_t already_done_next_ = 0;                                // guarded by mu_
-  std::shared_ptr<Lane> predecessor_;                           // guarded by mu_: until it is idle
-  int holds_ = 0;                                               // guarded by mu_: a busy predecessor, restores
-  std::vector<std::shared_ptr<SubLane>> held_;                  // guarded by mu_: wait until holds_ is 0
-  std::function<void()> on_idle_;                               // guarded by mu_: set by a successor
+  std::unordered_map<const SubLane*, std::shared_ptr<SubLane>> live_ GUARDED_BY(mu_);
+  SubLane* partition_lane_ GUARDED_BY(mu_) = nullptr;              // partition ordering
+  SubLane* null_key_lane_ GUARDED_BY(mu_) = nullptr;               // key ordering
+  std::unordered_map<std::string, SubLane*> key_lanes_ GUARDED_BY(mu_);  // key ordering
+  size_t buffered_ GUARDED_BY(mu_) = 0;  // queued, not started
+  size_t buffered_bytes_ GUARDED_BY(mu_) = 0;
+  size_t in_flight_ GUARDED_BY(mu_) = 0;  // taken by a sub-lane, not done
+  std::vector<int64_t> already_done_ GUARDED_BY(mu_);  // ascending
+  size_t already_done_next_ GUARDED_BY(mu_) = 0;
+  std::shared_ptr<Lane> predecessor_ GUARDED_BY(mu_);  // until it is idle
+  int holds_ GUARDED_BY(mu_) = 0;                      // a busy predecessor, restores
+  std::vector<std::shared_ptr<SubLane>> held_ GUARDED_BY(mu_);  // wait until holds_ is 0
+  std::function<void()> on_idle_ GUARDED_BY(mu_);               // set by a successor
 
   // Requested by Revoke (so by a revoke, a loss, a rewind and the runtime's
   // stop): what handlers see as Message::stop_token().

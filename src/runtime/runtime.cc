@@ -213,7 +213,7 @@ class Runtime::Impl {
   const std::string instance = NewInstanceId(config.name);
 
   // Written only by the poll thread; lanes_mu_ lets other threads read it.
-  mutable std::mutex lanes_mu;
+  mutable Mutex lanes_mu;
   std::map<TopicPartition, std::shared_ptr<Lane>> lanes;
   // Poll thread only: revoked lanes whose work was still in flight when their
   // revoke timed out; a new lane for the partition waits for it (Lane::After).
@@ -238,25 +238,26 @@ class Runtime::Impl {
   Status fatal_status;  // poll thread only (Start's thread before it runs): set by a fatal client error
   bool async_commit_pending = false;  // poll thread only: an async commit awaits its result
   Status transaction_failure;         // poll thread only: exactly-once stopped committing
-  // Counters of lanes already revoked (partitions empty); guarded by lanes_mu.
-  RuntimeStats retired_totals;
+  // Counters of lanes already revoked (partitions empty).
+  RuntimeStats retired_totals GUARDED_BY(lanes_mu);
   std::atomic<uint64_t> rebalances{0}, commits{0}, commit_errors{0};
 
-  // What Stats() reports beyond the lanes; guarded by observed_mu.
-  mutable std::mutex observed_mu;
-  std::string member_id;
-  std::chrono::system_clock::time_point started;
-  std::deque<RebalanceRecord> recent_rebalances;
-  std::deque<std::pair<Clock::time_point, uint64_t>> processed_samples;  // the last ~5 s, once a second
-  ClientStats client_stats;
+  // What Stats() reports beyond the lanes.
+  mutable Mutex observed_mu;
+  std::string member_id GUARDED_BY(observed_mu);
+  std::chrono::system_clock::time_point started GUARDED_BY(observed_mu);
+  std::deque<RebalanceRecord> recent_rebalances GUARDED_BY(observed_mu);
+  // The last ~5 s, once a second.
+  std::deque<std::pair<Clock::time_point, uint64_t>> processed_samples GUARDED_BY(observed_mu);
+  ClientStats client_stats GUARDED_BY(observed_mu);
   // Poll thread only.
   bool announce_now = false;
   Clock::time_point next_tick, next_announce;
 
-  std::mutex state_mu;
+  Mutex state_mu;
   std::condition_variable state_cv;
-  bool finished = false;  // guarded by state_mu
-  Status exit_status;     // guarded by state_mu
+  bool finished GUARDED_BY(state_mu) = false;
+  Status exit_status GUARDED_BY(state_mu);
   std::thread poll_thread;
   std::atomic<std::thread::id> poll_thread_id;  // for Stop() to know it is called from on_rebalance
 };
@@ -378,7 +379,7 @@ Status Runtime::Impl::Start() {
   KSTRAND_RETURN_IF_ERROR(kafka::KafkaStatus(rd_kafka_subscribe(consumer.get(), subscription.get()), "subscribe"));
   if (!config.members_topic.empty()) StartAnnouncing(connect_ms);
   {
-    std::lock_guard lock(observed_mu);
+    MutexLock lock(observed_mu);
     started = std::chrono::system_clock::now();
   }
   running = true;
@@ -437,7 +438,7 @@ void Runtime::Impl::Dispatch(rd_kafka_message_t** msgs, ssize_t n) {
       flush();
       run_topic = m->rkt;
       run_partition = m->partition;
-      std::lock_guard lock(lanes_mu);
+      MutexLock lock(lanes_mu);
       auto it = lanes.find(TopicPartition{rd_kafka_topic_name(m->rkt), Partition(m->partition)});
       lane = it == lanes.end() ? nullptr : it->second;
     }
@@ -485,7 +486,7 @@ void Runtime::Impl::ApplyBackpressure() {
   kafka::TopicPartitionListPtr resume(rd_kafka_topic_partition_list_new(0));
   std::vector<std::shared_ptr<Lane>> resumed;
   {
-    std::lock_guard lock(lanes_mu);
+    MutexLock lock(lanes_mu);
     for (const auto& [tp, lane] : lanes) {
       // TryPause marks the lane paused before we pause the partition, so a
       // worker that drains the lane meanwhile wakes us to resume it.
@@ -564,7 +565,7 @@ void Runtime::Impl::RewindToCommitted() {
   }
   auto already_done = ReadCommitted(positions.get());
   {
-    std::lock_guard lock(lanes_mu);
+    MutexLock lock(lanes_mu);
     for (const auto& previous : old) {
       const TopicPartition& tp = previous->partition();
       auto lane = std::make_shared<Lane>(tp, Generation(next_generation++), specs.at(tp.topic), env,
@@ -629,7 +630,7 @@ void Runtime::Impl::OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_pa
     spdlog::log(kafka::IsRebalanceRefusal(err) ? spdlog::level::debug : spdlog::level::warn, "{}: commit failed: {}", config.name,
                 rd_kafka_err2str(err));
   }
-  std::lock_guard lock(lanes_mu);
+  MutexLock lock(lanes_mu);
   for (int i = 0; offsets && i < offsets->cnt; ++i) {
     const auto& e = offsets->elems[i];
     if (e.err || e.offset < 0) continue;
@@ -817,7 +818,7 @@ void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
   auto already_done = ReadCommitted(partitions);
   AssignTables(partitions, already_done);
   {
-    std::lock_guard lock(lanes_mu);
+    MutexLock lock(lanes_mu);
     for (const auto& tp : added) {
       auto spec = specs.find(tp.topic);
       if (spec == specs.end()) continue;  // cannot happen: we only subscribe to our topics
@@ -844,7 +845,7 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
   RevokeTables(removed);
   std::vector<std::shared_ptr<Lane>> going;
   {
-    std::lock_guard lock(lanes_mu);
+    MutexLock lock(lanes_mu);
     for (const auto& tp : removed) {
       auto it = lanes.find(tp);
       if (it != lanes.end()) going.push_back(it->second);
@@ -871,7 +872,7 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
   {
     // By partition, not from `going`: a failed transaction commit above has
     // replaced the lanes (RewindToCommitted).
-    std::lock_guard lock(lanes_mu);
+    MutexLock lock(lanes_mu);
     for (const auto& tp : removed) {
       auto it = lanes.find(tp);
       if (it == lanes.end()) continue;
@@ -925,7 +926,7 @@ void Runtime::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partitio
   record.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   char* id = released_in_close ? nullptr : rd_kafka_memberid(consumer.get());
   {
-    std::lock_guard lock(observed_mu);
+    MutexLock lock(observed_mu);
     if (id) member_id = id;
     recent_rebalances.push_back(std::move(record));
     if (recent_rebalances.size() > kRecentRebalances) recent_rebalances.pop_front();
@@ -982,7 +983,7 @@ void Runtime::Impl::OnStatistics(std::string_view text) {
       }
     }
   }
-  std::lock_guard lock(observed_mu);
+  MutexLock lock(observed_mu);
   client_stats = c;
 }
 
@@ -1037,7 +1038,7 @@ void Runtime::Impl::Announce(bool leaving) {
 
 std::vector<std::shared_ptr<Lane>> Runtime::Impl::AssignedLanes() const {
   std::vector<std::shared_ptr<Lane>> all;
-  std::lock_guard lock(lanes_mu);
+  MutexLock lock(lanes_mu);
   for (const auto& [tp, lane] : lanes) all.push_back(lane);
   return all;
 }
@@ -1062,7 +1063,7 @@ void Runtime::Impl::Tick() {
     CheckRestores();
     next_tick = now + std::chrono::seconds(1);
     const uint64_t processed = Stats().processed;
-    std::lock_guard lock(observed_mu);
+    MutexLock lock(observed_mu);
     processed_samples.emplace_back(now, processed);
     while (processed_samples.size() > kThroughputSamples) processed_samples.pop_front();
   }
@@ -1124,7 +1125,7 @@ void Runtime::Impl::Shutdown() {
 }
 
 void Runtime::Impl::Finish(Status status) {
-  std::lock_guard lock(state_mu);
+  MutexLock lock(state_mu);
   if (!finished && exit_status.ok()) exit_status = std::move(status);
   finished = true;
   running = false;
@@ -1174,7 +1175,7 @@ void Runtime::Impl::Stop(std::chrono::milliseconds drain_timeout) {
     if (consumer) env->KeepUntilLanesAreGone(std::shared_ptr<rd_kafka_t>(std::move(consumer)));
   }
   {
-    std::lock_guard lock(lanes_mu);
+    MutexLock lock(lanes_mu);
     lanes.clear();
   }
   queue.reset();
@@ -1187,26 +1188,24 @@ Status Runtime::Impl::Run(bool stop_on_signals) {
   KSTRAND_RETURN_IF_ERROR(Start());
   for (;;) {
     if (stop_on_signals && WaitForShutdown(std::chrono::milliseconds(100))) break;
-    std::unique_lock lock(state_mu);
-    if (state_cv.wait_for(lock, std::chrono::milliseconds(stop_on_signals ? 0 : 100), [&] {
-          return finished || stop_requested.load();
-        })) {
-      break;
-    }
+    MutexLock lock(state_mu);
+    if (finished || stop_requested.load()) break;
+    if (!stop_on_signals) lock.WaitUntil(state_cv, Clock::now() + std::chrono::milliseconds(100));
+    if (finished || stop_requested.load()) break;
   }
   Stop(config.shutdown_timeout);
   return Wait();
 }
 
 Status Runtime::Impl::Wait() {
-  std::unique_lock lock(state_mu);
-  state_cv.wait(lock, [&] { return finished; });
+  MutexLock lock(state_mu);
+  while (!finished) lock.Wait(state_cv);
   return exit_status;
 }
 
 std::vector<TopicPartition> Runtime::Impl::Assignment() const {
   std::vector<TopicPartition> out;
-  std::lock_guard lock(lanes_mu);
+  MutexLock lock(lanes_mu);
   for (const auto& [tp, lane] : lanes) out.push_back(tp);
   return out;
 }
@@ -1214,7 +1213,7 @@ std::vector<TopicPartition> Runtime::Impl::Assignment() const {
 RuntimeStats Runtime::Impl::Stats() const {
   RuntimeStats s;
   {
-    std::lock_guard lock(lanes_mu);
+    MutexLock lock(lanes_mu);
     s = retired_totals;
     for (const auto& [tp, lane] : lanes) s.partitions.push_back(lane->Snapshot());
   }
@@ -1226,7 +1225,7 @@ RuntimeStats Runtime::Impl::Stats() const {
   s.rebalances = rebalances.load();
   s.commits = commits.load();
   s.commit_errors = commit_errors.load();
-  std::lock_guard lock(observed_mu);
+  MutexLock lock(observed_mu);
   s.member_id = member_id;
   s.started = started;
   s.recent_rebalances.assign(recent_rebalances.begin(), recent_rebalances.end());
