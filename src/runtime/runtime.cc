@@ -8,7 +8,6 @@
 
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -18,23 +17,23 @@
 #include <deque>
 #include <map>
 #include <thread>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <span>
 #include <unordered_map>
 
 #include "kafka/admin.h"
 #include "kafka/client.h"
+#include "kafka/consumer.h"
 #include "kafka/error.h"
 #include "kstrand/version.h"
 #include "kafka/local_broker.h"
+#include "runtime/client_stats.h"
 #include "runtime/lane.h"
-#include "group/members.h"
+#include "group/announcer.h"
 #include "runtime/offset_metadata.h"
 #include "kstrand/parse.h"
-#include "runtime/restorer.h"
 #include "runtime/settings.h"
-#include "state/table.h"
+#include "runtime/state_binding.h"
 
 namespace kstrand {
 
@@ -73,12 +72,6 @@ std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list
 std::string NewInstanceId(const std::string& name) {
   std::random_device random;
   return fmt::format("{}-{:08x}", name, random());
-}
-
-std::string HostName() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
-  return name;
 }
 
 // Adds a partition's counters (since it was assigned) to runtime totals.
@@ -150,10 +143,6 @@ class Runtime::Impl {
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   void Assign(rd_kafka_topic_partition_list_t* partitions);
   void Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
-  // Hands an assignment change to librdkafka (incremental or eager), unless
-  // the group handle may no longer answer; see released_in_close.
-  void ApplyAssignment(rd_kafka_topic_partition_list_t* partitions, bool assign);
-  rd_kafka_resp_err_t CommitSync(rd_kafka_topic_partition_list_t* offsets, int retry_ms = kCommitTimeoutMs);
   void OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
   void OnError(const Status& error, bool fatal);
   void OnStatistics(std::string_view json);
@@ -162,17 +151,12 @@ class Runtime::Impl {
   // Observability, on the poll thread: watermarks and the throughput sample
   // every second; the member announcement every members.interval and after
   // every assignment change.
-  void StartAnnouncing(int timeout_ms);
-  void Announce(bool leaving);
+  // This member's record: its assignment and progress now.
+  void Announce();
   void Tick();
   void RefreshWatermarks(const std::vector<std::shared_ptr<Lane>>& lanes_now);
   std::vector<std::shared_ptr<Lane>> AssignedLanes() const;
 
-  static void RebalanceCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                          void* opaque) noexcept;
-  static void CommitCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
-                       void* opaque) noexcept;
-  static int StatsCb(rd_kafka_t*, char* json, size_t len, void* opaque) noexcept;
 
   // config.topics by name; read-only after construction. Lanes share them: a
   // late completion may reach its lane's handler spec after this runtime is gone.
@@ -180,36 +164,16 @@ class Runtime::Impl {
   // Reads the committed offsets of newly assigned partitions, with the
   // completions above them a previous owner left in the commit metadata.
   std::map<TopicPartition, std::vector<int64_t>> ReadCommitted(rd_kafka_topic_partition_list_t* partitions);
-  // Tables' partitions start where their stores stopped, not at the committed
-  // offset; their restore target is the end offset now.
-  void AssignTables(rd_kafka_topic_partition_list_t* partitions,
-                    std::map<TopicPartition, std::vector<int64_t>>& already_done);
-  // Revoked or lost: the table forgets the partition (after its lane drained).
-  void RevokeTables(const std::vector<TopicPartition>& partitions);
-  // Stores: each changelog topic exists with its input topic's partition
-  // count (created compacted where the broker allows); binds the stores to
-  // it and starts the restorer.
-  Status PrepareStores(const std::vector<kafka::TopicInfo>& topics, int timeout_ms);
-  // Opens the partition's stores, holds its lane and queues the restores.
-  void AssignStores(const std::shared_ptr<Lane>& lane, const TopicHandler& spec);
-  // After the partitions' lanes drained: their handlers no longer write.
-  void RevokeStores(const std::vector<TopicPartition>& partitions);
-  // Poll thread, each tick: restoring partitions whose position reached the
-  // end offset are caught up (the last offsets may hold no record).
-  void CheckRestores();
-  Table::Impl* TableOf(const std::string& topic) const;
 
   // Member order is destruction order. The poll thread is joined (Stop) before
   // anything below it goes.
-  kafka::ClientPtr consumer;
-  kafka::QueuePtr queue;  // the consumer queue: messages, rebalances, commit results
+  std::unique_ptr<kafka::Consumer> consumer;  // the handle, its queue and its close order
   std::shared_ptr<LaneEnv> env;  // workers, in-flight limit, timers, dead-letter producer
-  // Stores' changelog writes and restores; null when no topic has stores.
-  std::unique_ptr<kafka::Producer> changelog_producer;
-  std::unique_ptr<runtime::Restorer> restorer;
-  // Publishes this member's announcements (members.h); null when members.topic
-  // is empty or the topic could not be had.
-  std::unique_ptr<kafka::Producer> announcer;
+  // Stores and tables bound to the assignment (state_binding.h).
+  std::unique_ptr<runtime::StateBinding> state;
+  // Publishes this member's announcements; null when members.topic is empty
+  // or the topic could not be had.
+  std::unique_ptr<group::Announcer> announcer;
   const std::string instance = NewInstanceId(config.name);
 
   // Written only by the poll thread; lanes_mu_ lets other threads read it.
@@ -219,15 +183,6 @@ class Runtime::Impl {
   // revoke timed out; a new lane for the partition waits for it (Lane::After).
   std::map<TopicPartition, std::weak_ptr<Lane>> retired;
   uint64_t next_generation = 1;  // poll thread only
-  // Poll thread only. Inside rd_kafka_consumer_close() librdkafka treats the
-  // first assignment call as "unassign everything" and may then terminate the
-  // group handle at any moment, after which it drops requests unanswered:
-  // rd_kafka_incremental_unassign() blocks forever, rd_kafka_rebalance_protocol()
-  // returns NULL. A revoke queued before the close (when the close met an
-  // assignment still waiting for us) is delivered after that, so once
-  // released_in_close is set no further call may reach the group handle.
-  bool closing = false;
-  bool released_in_close = false;
   std::vector<Message> dispatch_run;  // poll thread only: Dispatch's buffer, kept to reuse its capacity
 
   std::atomic<bool> stop_requested{false};  // by Stop(), a fatal error; never cleared
@@ -322,30 +277,32 @@ Status Runtime::Impl::Start() {
     return Status(Errc::kInvalidArgument, "runtime already stopped: a stopped runtime cannot start again; create a new one");
   }
   if (running || poll_thread.joinable()) return Status(Errc::kInvalidArgument, "runtime already started");
-  auto rk = kafka::NewClient(RD_KAFKA_CONSUMER, ClientProperties(), [this](rd_kafka_conf_t* conf) {
-    rd_kafka_conf_set_rebalance_cb(conf, &Impl::RebalanceCb);
-    rd_kafka_conf_set_offset_commit_cb(conf, &Impl::CommitCb);
-    rd_kafka_conf_set_stats_cb(conf, &Impl::StatsCb);
-    rd_kafka_conf_set_opaque(conf, this);
-  }, [this](const Status& error, bool fatal) { OnError(error, fatal); });
-  if (!rk.ok()) return rk.status();
-  consumer = std::move(rk.value());
+  kafka::Consumer::Callbacks callbacks;
+  callbacks.on_rebalance = [this](rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+    OnRebalance(err, parts);
+  };
+  callbacks.on_commit = [this](rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets) {
+    async_commit_pending = false;
+    OnCommitted(err, offsets);
+  };
+  callbacks.on_statistics = [this](std::string_view json) { OnStatistics(json); };
+  callbacks.on_error = [this](const Status& error, bool fatal) { OnError(error, fatal); };
+  auto created = kafka::Consumer::Create(ClientProperties(), std::move(callbacks));
+  if (!created.ok()) return created.status();
+  consumer = std::move(created.value());
 
   const int connect_ms = static_cast<int>(config.connect_timeout.count());
-  KSTRAND_RETURN_IF_ERROR(kafka::WaitForBrokers(consumer.get(), config.brokers, connect_ms));
+  KSTRAND_RETURN_IF_ERROR(consumer->WaitForBrokers(config.brokers, connect_ms));
   if (config.delivery == Delivery::kExactlyOnce) {
     // librdkafka's mock cluster (our embedded broker) answers TxnOffsetCommit
     // without storing the offsets: every rebalance or restart would re-read
     // from the last plain commit and forward it all again.
-    char* id = rd_kafka_clusterid(consumer.get(), connect_ms);
-    const bool embedded = id && std::string_view(id).starts_with("mockCluster");
-    if (id) rd_kafka_mem_free(consumer.get(), id);
-    if (embedded) {
+    if (consumer->IsEmbeddedCluster(connect_ms)) {
       return Status(Errc::kInvalidArgument, "exactly-once needs Apache Kafka: the embedded broker at " +
                                                 config.brokers + " does not store offsets committed in transactions");
     }
   }
-  auto topics = kafka::DescribeTopics(consumer.get(), connect_ms);
+  auto topics = kafka::DescribeTopics(consumer->handle(), connect_ms);
   if (!topics.ok()) return topics.status();
   auto exists = [&](const std::string& name) {
     return std::any_of(topics->begin(), topics->end(), [&](const auto& i) { return i.name == name; });
@@ -359,25 +316,29 @@ Status Runtime::Impl::Start() {
     }
   }
 
-  rd_kafka_poll_set_consumer(consumer.get());
-  queue.reset(rd_kafka_queue_get_consumer(consumer.get()));
-
   runtime::LaneLimits limits{config.lane_max_messages, config.lane_max_bytes, config.max_ahead,
                              config.batch_max_messages};
   env = std::make_shared<LaneEnv>(config.workers, config.max_in_flight, limits,
-                                  [q = queue.get()] { rd_kafka_queue_yield(q); });
+                                  [c = consumer.get()] { c->Wake(); });
   auto output = runtime::Output::Create(OutputProperties(), TransactionalId(), connect_ms);
   if (!output.ok()) return output.status();
   env->output = std::move(output.value());
-  KSTRAND_RETURN_IF_ERROR(PrepareStores(*topics, connect_ms));
+  auto bound = runtime::StateBinding::Create(
+      config, specs, *consumer, *topics, [env = env](Status why) { env->RequestStop(std::move(why)); },
+      connect_ms);
+  if (!bound.ok()) return bound.status();
+  state = std::move(bound.value());
   // Subscribe last: a Start that fails after subscribing would leave a
   // consumer whose close runs rebalance callbacks into a half-built runtime.
-  kafka::TopicPartitionListPtr subscription(rd_kafka_topic_partition_list_new(static_cast<int>(config.topics.size())));
-  for (const auto& t : config.topics) {
-    rd_kafka_topic_partition_list_add(subscription.get(), t.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  std::vector<std::string> subscription;
+  for (const auto& t : config.topics) subscription.push_back(t.topic);
+  KSTRAND_RETURN_IF_ERROR(consumer->Subscribe(subscription));
+  if (!config.members_topic.empty()) {
+    announcer = group::Announcer::Start(
+        consumer->handle(), kafka::ConnectionProperties(config.brokers, config.kafka, config.name + "-members"),
+        config.members_topic, instance, config.name, connect_ms);
+    announce_now = true;
   }
-  KSTRAND_RETURN_IF_ERROR(kafka::KafkaStatus(rd_kafka_subscribe(consumer.get(), subscription.get()), "subscribe"));
-  if (!config.members_topic.empty()) StartAnnouncing(connect_ms);
   {
     MutexLock lock(observed_mu);
     started = std::chrono::system_clock::now();
@@ -392,12 +353,7 @@ void Runtime::Impl::PollLoop() {
   std::vector<rd_kafka_message_t*> batch(kPollBatch);
   auto next_commit = Clock::now() + config.commit_interval;
   while (!stop_requested.load()) {
-    // consume_batch_queue returns only when the batch is full or the timeout
-    // passed, so waiting for a full batch would hold a partial one back for up
-    // to kPollTimeoutMs. Take what is queued now; if nothing is, wait for one.
-    ssize_t n = rd_kafka_consume_batch_queue(queue.get(), 0, batch.data(), batch.size());
-    if (n == 0) n = rd_kafka_consume_batch_queue(queue.get(), kPollTimeoutMs, batch.data(), 1);
-    if (n > 0) Dispatch(batch.data(), n);
+    if (size_t n = consumer->Consume(batch, kPollTimeoutMs); n > 0) Dispatch(batch.data(), static_cast<ssize_t>(n));
     ApplyBackpressure();
     Tick();
     if (auto why = env->stop_request()) {
@@ -460,7 +416,7 @@ bool Runtime::Impl::CommitBeforeProcessing(rd_kafka_message_t** msgs, ssize_t n)
     e->offset = msgs[i]->offset + 1;
   }
   if (offsets->cnt == 0) return true;
-  rd_kafka_resp_err_t err = CommitSync(offsets.get());
+  rd_kafka_resp_err_t err = consumer->CommitSync(offsets.get(), kCommitTimeoutMs);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     commits++;
     OnCommitted(err, offsets.get());
@@ -474,9 +430,8 @@ bool Runtime::Impl::CommitBeforeProcessing(rd_kafka_message_t** msgs, ssize_t n)
     auto* e = rd_kafka_topic_partition_list_find(offsets.get(), tp.topic.c_str(), tp.partition.value());
     e->offset = offset;
   }
-  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer.get(), offsets.get(), kCommitTimeoutMs)) {
-    spdlog::error("{}: seek after failed commit: {}", config.name, rd_kafka_error_string(e));
-    rd_kafka_error_destroy(e);
+  if (Status st = consumer->Seek(offsets.get(), kCommitTimeoutMs); !st.ok()) {
+    spdlog::error("{}: after the failed commit: {}", config.name, st.detail());
   }
   return false;
 }
@@ -498,8 +453,8 @@ void Runtime::Impl::ApplyBackpressure() {
       }
     }
   }
-  if (pause->cnt) rd_kafka_pause_partitions(consumer.get(), pause.get());
-  if (resume->cnt) rd_kafka_resume_partitions(consumer.get(), resume.get());
+  consumer->Pause(pause.get());
+  consumer->Resume(resume.get());
   for (auto& l : resumed) l->SetPaused(false);
 }
 
@@ -514,17 +469,17 @@ void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr
     if (async_commit_pending) return;
     async_commit_pending = true;
     commits++;
-    rd_kafka_commit(consumer.get(), offsets.get(), 1);  // the result arrives in CommitCb
+    consumer->CommitAsync(offsets.get());  // the result arrives in on_commit
     return;
   }
   commits++;
-  OnCommitted(CommitSync(offsets.get(), retry_ms), offsets.get());
+  OnCommitted(consumer->CommitSync(offsets.get(), retry_ms), offsets.get());
 }
 
 void Runtime::Impl::CommitTransaction() {
   if (!transaction_failure.ok()) return;
   auto committed = env->output->Commit(
-      consumer.get(), [&] { return CommittableOffsets(AssignedLanes()); }, kCommitTimeoutMs);
+      consumer->handle(), [&] { return CommittableOffsets(AssignedLanes()); }, kCommitTimeoutMs);
   if (!committed.ok()) return TransactionFailed(committed.status());
   if (!*committed) return;  // nothing new
   commits++;
@@ -550,7 +505,7 @@ void Runtime::Impl::RewindToCommitted() {
   // Tables produce nothing and keep their own positions; the rest go back.
   std::vector<std::shared_ptr<Lane>> old;
   for (const auto& lane : AssignedLanes()) {
-    if (!TableOf(lane->partition().topic)) old.push_back(lane);
+    if (!state->IsTable(lane->partition().topic)) old.push_back(lane);
   }
   if (old.empty()) return;
   // Nothing they finish from now on sends records or counts.
@@ -584,12 +539,11 @@ void Runtime::Impl::RewindToCommitted() {
     if (e.offset < 0) e.offset = from_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
   }
   // Seeking drops what librdkafka fetched past these positions.
-  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer.get(), positions.get(), kCommitTimeoutMs)) {
-    spdlog::error("{}: seeking back to the committed offsets: {}", config.name,
-                  kafka::KafkaStatus(e, "seek").detail());
+  if (Status st = consumer->Seek(positions.get(), kCommitTimeoutMs); !st.ok()) {
+    spdlog::error("{}: back to the committed offsets: {}", config.name, st.detail());
   }
   // A partition paused by its old lane's backpressure flows again.
-  rd_kafka_resume_partitions(consumer.get(), positions.get());
+  consumer->Resume(positions.get());
 }
 
 kafka::TopicPartitionListPtr Runtime::Impl::CommittableOffsets(const std::vector<std::shared_ptr<Lane>>& which) const {
@@ -608,18 +562,6 @@ kafka::TopicPartitionListPtr Runtime::Impl::CommittableOffsets(const std::vector
     }
   }
   return offsets;
-}
-
-rd_kafka_resp_err_t Runtime::Impl::CommitSync(rd_kafka_topic_partition_list_t* offsets, int retry_ms) {
-  // A rebalance in flight refuses commits until it completes (the embedded
-  // broker refuses them for the whole join phase); retry those, bounded, so a
-  // revoke or shutdown during a rebalance still hands over its progress.
-  auto deadline = Clock::now() + std::chrono::milliseconds(retry_ms);
-  for (;;) {
-    rd_kafka_resp_err_t err = rd_kafka_commit(consumer.get(), offsets, 0);
-    if (!kafka::IsRetriableCommit(err) || Clock::now() >= deadline) return err;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
 }
 
 void Runtime::Impl::OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
@@ -657,145 +599,16 @@ std::vector<std::shared_ptr<Lane>> Runtime::Impl::Drain(const std::vector<std::s
   return busy;
 }
 
-Table::Impl* Runtime::Impl::TableOf(const std::string& topic) const {
-  auto it = specs.find(topic);
-  return it != specs.end() && it->second->table ? &it->second->table->impl() : nullptr;
-}
-
-void Runtime::Impl::AssignTables(rd_kafka_topic_partition_list_t* partitions,
-                                 std::map<TopicPartition, std::vector<int64_t>>& already_done) {
-  for (int i = 0; i < partitions->cnt; ++i) {
-    auto& e = partitions->elems[i];
-    Table::Impl* table = TableOf(e.topic);
-    if (!table) continue;
-    const TopicPartition tp{e.topic, Partition(e.partition)};
-    already_done.erase(tp);  // completions above the committed offset mean nothing here
-    auto start = table->Assign(tp.partition);
-    if (!start.ok()) {
-      // Without its store the partition cannot be served; stopping beats
-      // answering from a table that silently misses it.
-      env->RequestStop(Status(start.status().code(), "table " + table->name() + " " + tp.ToString() + ": " +
-                                                         start.status().detail()));
-      continue;
-    }
-    e.offset = start.value();
-    int64_t low = -1, high = -1;
-    // One request per partition, bounded; on failure the first watermark the
-    // consumer caches becomes the target (CheckRestores).
-    if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(consumer.get(), e.topic, e.partition, &low, &high,
-                                                                   kCommittedFetchTimeoutMs)) {
-      spdlog::warn("{}: {}: reading the end offset: {}", config.name, tp.ToString(), rd_kafka_err2str(err));
-      continue;
-    }
-    table->SetRestoreTarget(tp.partition, high);
-    spdlog::info("{}: table {} {}: restoring from offset {} to {}", config.name, table->name(), tp.ToString(),
-                 start.value() < 0 ? 0 : start.value(), high);
-  }
-}
-
-void Runtime::Impl::RevokeTables(const std::vector<TopicPartition>& partitions) {
-  for (const auto& tp : partitions) {
-    if (Table::Impl* table = TableOf(tp.topic)) table->Revoke(tp.partition);
-  }
-}
-
-Status Runtime::Impl::PrepareStores(const std::vector<kafka::TopicInfo>& topics, int timeout_ms) {
-  auto find = [&](const std::string& name) -> const kafka::TopicInfo* {
-    auto it = std::find_if(topics.begin(), topics.end(), [&](const auto& t) { return t.name == name; });
-    return it == topics.end() ? nullptr : &*it;
-  };
-  std::vector<std::pair<Store::Impl*, std::string>> bindings;
-  for (const auto& t : config.topics) {
-    const int partitions = static_cast<int>(find(t.topic)->partitions.size());  // Start checked it exists
-    for (const auto& store : t.stores) {
-      const std::string changelog = config.group_id + "-" + store->name() + "-changelog";
-      const std::string needs = "compacted, with " + std::to_string(partitions) + " partitions as " + t.topic + " has";
-      if (const auto* found = find(changelog)) {
-        if (static_cast<int>(found->partitions.size()) != partitions) {
-          return Status(Errc::kInvalidArgument, "changelog topic " + changelog + " of store " + store->name() +
-                                                    " has " + std::to_string(found->partitions.size()) +
-                                                    " partitions; it must be " + needs);
-        }
-      } else {
-        Status created = kafka::CreateTopic(consumer.get(), changelog, partitions, -1, timeout_ms,
-                                            {{"cleanup.policy", "compact"}});
-        if (!created.ok() && !kafka::Is(created, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) {
-          return Status(Errc::kNotFound, "changelog topic " + changelog + " of store " + store->name() +
-                                             " does not exist and could not be created (" + created.ToString() +
-                                             "); create it " + needs);
-        }
-      }
-      bindings.emplace_back(&store->impl(), changelog);
-    }
-  }
-  if (bindings.empty()) return Status::Ok();
-  auto props = kafka::ConnectionProperties(config.brokers, config.kafka, config.name + "-changelog");
-  props["linger.ms"] = "0";  // a handler waits for each write's acknowledgement
-  auto producer = kafka::Producer::Create(props);
-  if (!producer.ok()) return producer.status();
-  changelog_producer = std::move(producer.value());
-  for (auto& [store, changelog] : bindings) store->Bind(changelog, changelog_producer.get());
-  auto started = runtime::Restorer::Start(
-      kafka::ConnectionProperties(config.brokers, config.kafka, config.name + "-restorer"),
-      [env = env](Status why) { env->RequestStop(std::move(why)); });
-  if (!started.ok()) return started.status();
-  restorer = std::move(started.value());
-  return Status::Ok();
-}
-
-void Runtime::Impl::AssignStores(const std::shared_ptr<Lane>& lane, const TopicHandler& spec) {
-  const Partition p = lane->partition().partition;
-  for (const auto& store : spec.stores) {
-    auto start = store->impl().Assign(p);
-    if (!start.ok()) {
-      env->RequestStop(Status(start.status().code(), "store " + store->name() + " " + lane->partition().ToString() +
-                                                         ": " + start.status().detail()));
-      continue;
-    }
-    lane->Hold();
-    restorer->Enqueue(store->impl(), p, start.value(), lane);
-  }
-}
-
-void Runtime::Impl::RevokeStores(const std::vector<TopicPartition>& partitions) {
-  for (const auto& tp : partitions) {
-    auto spec = specs.find(tp.topic);
-    if (spec == specs.end()) continue;
-    for (const auto& store : spec->second->stores) store->impl().Revoke(tp.partition);
-  }
-}
-
-void Runtime::Impl::CheckRestores() {
-  for (const auto& [topic, spec] : specs) {
-    if (!spec->table) continue;
-    Table::Impl& table = spec->table->impl();
-    for (Partition p : table.Restoring()) {
-      if (table.NeedsRestoreTarget(p)) {
-        int64_t low = -1, high = -1;
-        if (!rd_kafka_get_watermark_offsets(consumer.get(), topic.c_str(), p.value(), &low, &high) && high >= 0) {
-          table.SetRestoreTarget(p, high);
-        }
-      }
-      kafka::TopicPartitionListPtr position(rd_kafka_topic_partition_list_new(1));
-      rd_kafka_topic_partition_list_add(position.get(), topic.c_str(), p.value());
-      if (!rd_kafka_position(consumer.get(), position.get()) && position->elems[0].offset >= 0) {
-        table.PositionReached(p, position->elems[0].offset);
-      }
-    }
-  }
-}
-
 std::map<TopicPartition, std::vector<int64_t>> Runtime::Impl::ReadCommitted(
     rd_kafka_topic_partition_list_t* partitions) {
   std::map<TopicPartition, std::vector<int64_t>> done;
-  if (closing) return done;
+  if (consumer->closing()) return done;
   // Sets each partition's offset to the committed one, so librdkafka starts
   // there without fetching it again. On failure the offsets stay unset and
   // librdkafka fetches them itself; only the skipping is lost (at-least-once).
-  if (rd_kafka_resp_err_t err = rd_kafka_committed(consumer.get(), partitions, kCommittedFetchTimeoutMs)) {
+  if (rd_kafka_resp_err_t err = consumer->ReadCommitted(partitions, kCommittedFetchTimeoutMs)) {
     spdlog::warn("{}: reading committed offsets: {}; completed messages above them will run again", config.name,
                  rd_kafka_err2str(err));
-    for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
     return done;
   }
   for (int i = 0; i < partitions->cnt; ++i) {
@@ -816,7 +629,7 @@ std::map<TopicPartition, std::vector<int64_t>> Runtime::Impl::ReadCommitted(
 void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
   auto added = ToVector(partitions);
   auto already_done = ReadCommitted(partitions);
-  AssignTables(partitions, already_done);
+  state->AssignTables(partitions, already_done);
   {
     MutexLock lock(lanes_mu);
     for (const auto& tp : added) {
@@ -828,21 +641,21 @@ void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
         if (auto predecessor = it->second.lock()) lane->After(predecessor);
         retired.erase(it);
       }
-      if (!spec->second->stores.empty()) AssignStores(lane, *spec->second);
+      state->AssignStores(lane);
       lanes[tp] = std::move(lane);
     }
   }
   // Lanes exist before the partitions are assigned, so no message finds none.
-  ApplyAssignment(partitions, true);
+  consumer->ApplyAssignment(partitions, true);
   // A partition paused under a previous ownership must start flowing again.
-  if (!closing) rd_kafka_resume_partitions(consumer.get(), partitions);
+  consumer->Resume(partitions);
   Notify(RebalanceKind::kAssigned, std::move(added));
 }
 
 void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
   auto removed = ToVector(partitions);
   // Readers stop answering for these at once: the next owner will.
-  RevokeTables(removed);
+  state->RevokeTables(removed);
   std::vector<std::shared_ptr<Lane>> going;
   {
     MutexLock lock(lanes_mu);
@@ -862,13 +675,13 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
   } else {
     // Leaving the group revokes what Shutdown() already drained for up to
     // shutdown.timeout: a handler still busy then is not waited for again.
-    Drain(going, closing ? std::chrono::milliseconds(0) : config.revoke_timeout);
+    Drain(going, consumer->closing() ? std::chrono::milliseconds(0) : config.revoke_timeout);
     // Whatever finishes after this commit must not send records.
     for (const auto& lane : going) lane->Retire();
-    // After released_in_close this member has left the group: nothing can commit.
-    if (!released_in_close) CommitFrontiers(true, going, kRevokeCommitRetryMs);
+    // Once it left the group, this member can commit nothing.
+    if (!consumer->left_group()) CommitFrontiers(true, going, kRevokeCommitRetryMs);
   }
-  RevokeStores(removed);
+  state->RevokeStores(removed);
   {
     // By partition, not from `going`: a failed transaction commit above has
     // replaced the lanes (RewindToCommitted).
@@ -888,24 +701,8 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
     TransactionFailed(Status(Errc::kFenced, std::to_string(removed.size()) + " partitions (" +
                                                 removed.front().ToString() + ", ...) were lost"));
   }
-  ApplyAssignment(partitions, false);
+  consumer->ApplyAssignment(partitions, false);
   Notify(lost ? RebalanceKind::kLost : RebalanceKind::kRevoked, std::move(removed));
-}
-
-void Runtime::Impl::ApplyAssignment(rd_kafka_topic_partition_list_t* partitions, bool assign) {
-  if (released_in_close || rd_kafka_consumer_closed(consumer.get())) return;
-  if (closing) released_in_close = true;
-  const char* protocol = rd_kafka_rebalance_protocol(consumer.get());
-  if (!protocol) return;  // the group handle is gone
-  rd_kafka_error_t* error = nullptr;
-  if (std::string_view(protocol) == "COOPERATIVE") {
-    error = assign ? rd_kafka_incremental_assign(consumer.get(), partitions)
-                   : rd_kafka_incremental_unassign(consumer.get(), partitions);
-  } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer.get(), assign ? partitions : nullptr)) {
-    error = rd_kafka_error_new(err, "%s", rd_kafka_err2str(err));
-  }
-  const char* what = assign ? "assign" : "unassign";
-  if (error) spdlog::error("{}: {}: {}", config.name, what, kafka::KafkaStatus(error, what).detail());
 }
 
 void Runtime::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
@@ -915,7 +712,7 @@ void Runtime::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partitio
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     Assign(partitions);
   } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-    const bool lost = rd_kafka_assignment_lost(consumer.get());
+    const bool lost = consumer->AssignmentLost();
     record.kind = lost ? RebalanceKind::kLost : RebalanceKind::kRevoked;
     Revoke(partitions, lost);
   } else {
@@ -924,14 +721,13 @@ void Runtime::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partitio
     Revoke(partitions, true);
   }
   record.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-  char* id = released_in_close ? nullptr : rd_kafka_memberid(consumer.get());
+  std::optional<std::string> id = consumer->MemberId();
   {
     MutexLock lock(observed_mu);
-    if (id) member_id = id;
+    if (id) member_id = std::move(*id);
     recent_rebalances.push_back(std::move(record));
     if (recent_rebalances.size() > kRecentRebalances) recent_rebalances.pop_front();
   }
-  if (id) rd_kafka_mem_free(consumer.get(), id);
   announce_now = true;
 }
 
@@ -958,82 +754,25 @@ void Runtime::Impl::OnError(const Status& error, bool fatal) {
 }
 
 void Runtime::Impl::OnStatistics(std::string_view text) {
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return;
-  ClientStats c;
-  auto number = [](const nlohmann::json& o, const char* name) -> int64_t {
-    auto it = o.find(name);
-    return it != o.end() && it->is_number() ? it->get<int64_t>() : 0;
-  };
-  c.rx_messages = static_cast<uint64_t>(number(j, "rxmsgs"));
-  c.rx_bytes = static_cast<uint64_t>(number(j, "rx_bytes"));
-  if (auto brokers = j.find("brokers"); brokers != j.end() && brokers->is_object()) {
-    for (const auto& [name, b] : brokers->items()) {
-      if (auto rtt = b.find("rtt"); rtt != b.end() && rtt->is_object()) {
-        c.broker_rtt_p99_us = std::max(c.broker_rtt_p99_us, number(*rtt, "p99"));
-      }
-    }
-  }
-  if (auto topics = j.find("topics"); topics != j.end() && topics->is_object()) {
-    for (const auto& [name, t] : topics->items()) {
-      auto parts = t.find("partitions");
-      if (parts == t.end() || !parts->is_object()) continue;
-      for (const auto& [id, p] : parts->items()) {
-        if (id != "-1") c.fetch_queue_messages += static_cast<uint64_t>(number(p, "fetchq_cnt"));
-      }
-    }
-  }
+  auto parsed = runtime::ParseClientStatistics(text);
+  if (!parsed) return;
   MutexLock lock(observed_mu);
-  client_stats = c;
+  client_stats = *parsed;
 }
 
-void Runtime::Impl::StartAnnouncing(int timeout_ms) {
-  auto found = kafka::DescribeTopics(consumer.get(), timeout_ms, config.members_topic);
-  if (!found.ok() && found.status().code() == make_error_code(Errc::kNotFound)) {
-    // Compacted: readers need only each member's latest record. The embedded
-    // broker cannot create topics this way, and creates it itself.
-    Status created = kafka::CreateTopic(consumer.get(), config.members_topic, 1, -1, timeout_ms,
-                                        {{"cleanup.policy", "compact"}});
-    if (!created.ok() && !kafka::Is(created, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) &&
-        !kafka::Is(created, RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE)) {
-      spdlog::warn("{}: not announcing this member (dashboards and `kstrand groups` will not see it): {}",
-                   config.name, created.ToString());
-      return;
-    }
-  }
-  auto producer =
-      kafka::Producer::Create(kafka::ConnectionProperties(config.brokers, config.kafka, config.name + "-members"));
-  if (!producer.ok()) {
-    spdlog::warn("{}: not announcing this member: {}", config.name, producer.status().ToString());
-    return;
-  }
-  announcer = std::move(producer.value());
-  announce_now = true;
-}
-
-void Runtime::Impl::Announce(bool leaving) {
+void Runtime::Impl::Announce() {
   if (!announcer) return;
-  Status st;
-  if (leaving) {
-    st = announcer->Produce(config.members_topic, instance, std::string_view{});  // null value: a tombstone
-  } else {
-    group::Announcement a;
-    a.instance = instance;
-    a.group = config.group_id;
-    a.member = config.name;
-    a.host = HostName();
-    a.pid = getpid();
-    a.endpoint = config.endpoint;
-    a.interval = config.members_interval;
-    a.updated = std::chrono::system_clock::now();
-    RuntimeStats stats = Stats();
-    a.started = stats.started;
-    for (const auto& p : stats.partitions) {
-      a.partitions.push_back({p.partition, p.committed, p.end_offset, p.lag, p.processed, p.in_flight, p.paused});
-    }
-    st = announcer->Produce(config.members_topic, instance, group::EncodeAnnouncement(a));
+  group::Announcement a;
+  a.group = config.group_id;
+  a.member = config.name;
+  a.endpoint = config.endpoint;
+  a.interval = config.members_interval;
+  RuntimeStats stats = Stats();
+  a.started = stats.started;
+  for (const auto& p : stats.partitions) {
+    a.partitions.push_back({p.partition, p.committed, p.end_offset, p.lag, p.processed, p.in_flight, p.paused});
   }
-  if (!st.ok()) spdlog::debug("{}: announcing: {}", config.name, st.ToString());
+  announcer->Publish(std::move(a));
 }
 
 std::vector<std::shared_ptr<Lane>> Runtime::Impl::AssignedLanes() const {
@@ -1047,8 +786,7 @@ void Runtime::Impl::RefreshWatermarks(const std::vector<std::shared_ptr<Lane>>& 
   for (const auto& lane : lanes_now) {
     int64_t low = -1, high = -1;
     // Cached from fetch responses: no request.
-    if (!rd_kafka_get_watermark_offsets(consumer.get(), lane->partition().topic.c_str(),
-                                        lane->partition().partition.value(), &low, &high)) {
+    if (consumer->CachedWatermarks(lane->partition().topic, lane->partition().partition.value(), &low, &high)) {
       lane->SetWatermarks(low, high);
     }
   }
@@ -1060,7 +798,7 @@ void Runtime::Impl::Tick() {
   // An announcement carries fresh watermarks too.
   if (announce || now >= next_tick) RefreshWatermarks(AssignedLanes());
   if (now >= next_tick) {
-    CheckRestores();
+    state->CheckRestores();
     next_tick = now + std::chrono::seconds(1);
     const uint64_t processed = Stats().processed;
     MutexLock lock(observed_mu);
@@ -1070,35 +808,8 @@ void Runtime::Impl::Tick() {
   if (announce) {
     announce_now = false;
     next_announce = now + config.members_interval;
-    Announce(false);
+    Announce();
   }
-}
-
-void Runtime::Impl::RebalanceCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                                void* opaque) noexcept {
-  try {
-    static_cast<Impl*>(opaque)->OnRebalance(err, parts);
-  } catch (const std::exception& e) {
-    spdlog::critical("rebalance handling failed: {}", e.what());
-  }
-}
-
-void Runtime::Impl::CommitCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
-                             void* opaque) noexcept {
-  try {
-    auto* self = static_cast<Impl*>(opaque);
-    self->async_commit_pending = false;
-    self->OnCommitted(err, offsets);
-  } catch (...) {
-  }
-}
-
-int Runtime::Impl::StatsCb(rd_kafka_t*, char* json, size_t len, void* opaque) noexcept {
-  try {
-    static_cast<Impl*>(opaque)->OnStatistics(std::string_view(json, len));
-  } catch (...) {
-  }
-  return 0;  // librdkafka frees the JSON
 }
 
 void Runtime::Impl::Shutdown() {
@@ -1117,10 +828,7 @@ void Runtime::Impl::Shutdown() {
                                                "their message, to be read again by the next owner: " + left);
   }
   // Leaves the group; the revoke callback runs inside and finds the lanes drained.
-  closing = true;
-  if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer.get())) {
-    spdlog::warn("{}: leaving the group: {}", config.name, rd_kafka_err2str(err));
-  }
+  if (Status st = consumer->Close(); !st.ok()) spdlog::warn("{}: {}", config.name, st.detail());
   Finish(fatal_status);
 }
 
@@ -1138,19 +846,18 @@ void Runtime::Impl::Stop(std::chrono::milliseconds drain_timeout) {
   stop_requested = true;
   // From a handler or on_rebalance: joining would wait for this very call.
   if (std::this_thread::get_id() == poll_thread_id.load() || (env && env->pool().OnWorkerThread())) {
-    if (queue) rd_kafka_queue_yield(queue.get());
+    if (consumer) consumer->Wake();
     return;
   }
   std::lock_guard stopping(stop_mu);
   if (poll_thread.joinable()) {
-    if (queue) rd_kafka_queue_yield(queue.get());
+    if (consumer) consumer->Wake();
     poll_thread.join();
   }
-  restorer.reset();
+  if (state) state->StopRestoring();
   if (announcer) {
     // Gone from the group: say so at once rather than let the record expire.
-    Announce(true);
-    (void)announcer->Flush(kCommitTimeoutMs);
+    announcer->Leave(kCommitTimeoutMs);
     announcer.reset();
   }
   // Joins workers and timers. The drain already waited for the handlers: a
@@ -1171,14 +878,12 @@ void Runtime::Impl::Stop(std::chrono::milliseconds drain_timeout) {
     // A late completion's or a left handler's message may still belong to
     // the consumer, and rd_kafka_destroy() waits for every one of them: the
     // consumer goes with the last lane.
-    queue.reset();  // before the consumer it belongs to
-    if (consumer) env->KeepUntilLanesAreGone(std::shared_ptr<rd_kafka_t>(std::move(consumer)));
+    if (consumer) env->KeepUntilLanesAreGone(std::shared_ptr<kafka::Consumer>(std::move(consumer)));
   }
   {
     MutexLock lock(lanes_mu);
     lanes.clear();
   }
-  queue.reset();
   consumer.reset();
   Finish(Status::Ok());
 }
