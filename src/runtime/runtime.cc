@@ -27,6 +27,7 @@
 #include "kafka/error.h"
 #include "kstrand/version.h"
 #include "kafka/local_broker.h"
+#include "runtime/assignment.h"
 #include "runtime/client_stats.h"
 #include "runtime/lane.h"
 #include "group/announcer.h"
@@ -72,16 +73,6 @@ std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list
 std::string NewInstanceId(const std::string& name) {
   std::random_device random;
   return fmt::format("{}-{:08x}", name, random());
-}
-
-// Adds a partition's counters (since it was assigned) to runtime totals.
-void AddCounters(RuntimeStats& total, const PartitionStats& p) {
-  total.processed += p.processed;
-  total.failed += p.failed;
-  total.retried += p.retried;
-  total.dead_lettered += p.dead_lettered;
-  total.skipped += p.skipped;
-  total.latency.Add(p.latency);
 }
 
 }  // namespace
@@ -155,7 +146,6 @@ class Runtime::Impl {
   void Announce();
   void Tick();
   void RefreshWatermarks(const std::vector<std::shared_ptr<Lane>>& lanes_now);
-  std::vector<std::shared_ptr<Lane>> AssignedLanes() const;
 
 
   // config.topics by name; read-only after construction. Lanes share them: a
@@ -176,13 +166,8 @@ class Runtime::Impl {
   std::unique_ptr<group::Announcer> announcer;
   const std::string instance = NewInstanceId(config.name);
 
-  // Written only by the poll thread; lanes_mu_ lets other threads read it.
-  mutable Mutex lanes_mu;
-  std::map<TopicPartition, std::shared_ptr<Lane>> lanes;
-  // Poll thread only: revoked lanes whose work was still in flight when their
-  // revoke timed out; a new lane for the partition waits for it (Lane::After).
-  std::map<TopicPartition, std::weak_ptr<Lane>> retired;
-  uint64_t next_generation = 1;  // poll thread only
+  // The assigned partitions' lanes (assignment.h).
+  runtime::Assignment assignment{specs};
   std::vector<Message> dispatch_run;  // poll thread only: Dispatch's buffer, kept to reuse its capacity
 
   std::atomic<bool> stop_requested{false};  // by Stop(), a fatal error; never cleared
@@ -193,8 +178,6 @@ class Runtime::Impl {
   Status fatal_status;  // poll thread only (Start's thread before it runs): set by a fatal client error
   bool async_commit_pending = false;  // poll thread only: an async commit awaits its result
   Status transaction_failure;         // poll thread only: exactly-once stopped committing
-  // Counters of lanes already revoked (partitions empty).
-  RuntimeStats retired_totals GUARDED_BY(lanes_mu);
   std::atomic<uint64_t> rebalances{0}, commits{0}, commit_errors{0};
 
   // What Stats() reports beyond the lanes.
@@ -362,7 +345,7 @@ void Runtime::Impl::PollLoop() {
       break;
     }
     if (Clock::now() >= next_commit) {
-      CommitFrontiers(false, AssignedLanes());
+      CommitFrontiers(false, assignment.Lanes());
       next_commit = Clock::now() + config.commit_interval;
     }
   }
@@ -394,9 +377,7 @@ void Runtime::Impl::Dispatch(rd_kafka_message_t** msgs, ssize_t n) {
       flush();
       run_topic = m->rkt;
       run_partition = m->partition;
-      MutexLock lock(lanes_mu);
-      auto it = lanes.find(TopicPartition{rd_kafka_topic_name(m->rkt), Partition(m->partition)});
-      lane = it == lanes.end() ? nullptr : it->second;
+      lane = assignment.Find(TopicPartition{rd_kafka_topic_name(m->rkt), Partition(m->partition)});
     }
     if (lane) run.push_back(std::move(message));
   }
@@ -440,19 +421,16 @@ void Runtime::Impl::ApplyBackpressure() {
   kafka::TopicPartitionListPtr pause(rd_kafka_topic_partition_list_new(0));
   kafka::TopicPartitionListPtr resume(rd_kafka_topic_partition_list_new(0));
   std::vector<std::shared_ptr<Lane>> resumed;
-  {
-    MutexLock lock(lanes_mu);
-    for (const auto& [tp, lane] : lanes) {
-      // TryPause marks the lane paused before we pause the partition, so a
-      // worker that drains the lane meanwhile wakes us to resume it.
-      if (lane->TryPause()) {
-        rd_kafka_topic_partition_list_add(pause.get(), tp.topic.c_str(), tp.partition.value());
-      } else if (lane->paused() && !lane->stopped() && lane->HasRoom()) {
-        rd_kafka_topic_partition_list_add(resume.get(), tp.topic.c_str(), tp.partition.value());
-        resumed.push_back(lane);
-      }
+  assignment.ForEach([&](const TopicPartition& tp, const std::shared_ptr<Lane>& lane) {
+    // TryPause marks the lane paused before we pause the partition, so a
+    // worker that drains the lane meanwhile wakes us to resume it.
+    if (lane->TryPause()) {
+      rd_kafka_topic_partition_list_add(pause.get(), tp.topic.c_str(), tp.partition.value());
+    } else if (lane->paused() && !lane->stopped() && lane->HasRoom()) {
+      rd_kafka_topic_partition_list_add(resume.get(), tp.topic.c_str(), tp.partition.value());
+      resumed.push_back(lane);
     }
-  }
+  });
   consumer->Pause(pause.get());
   consumer->Resume(resume.get());
   for (auto& l : resumed) l->SetPaused(false);
@@ -479,7 +457,7 @@ void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr
 void Runtime::Impl::CommitTransaction() {
   if (!transaction_failure.ok()) return;
   auto committed = env->output->Commit(
-      consumer->handle(), [&] { return CommittableOffsets(AssignedLanes()); }, kCommitTimeoutMs);
+      consumer->handle(), [&] { return CommittableOffsets(assignment.Lanes()); }, kCommitTimeoutMs);
   if (!committed.ok()) return TransactionFailed(committed.status());
   if (!*committed) return;  // nothing new
   commits++;
@@ -504,7 +482,7 @@ void Runtime::Impl::TransactionFailed(Status why) {
 void Runtime::Impl::RewindToCommitted() {
   // Tables produce nothing and keep their own positions; the rest go back.
   std::vector<std::shared_ptr<Lane>> old;
-  for (const auto& lane : AssignedLanes()) {
+  for (const auto& lane : assignment.Lanes()) {
     if (!state->IsTable(lane->partition().topic)) old.push_back(lane);
   }
   if (old.empty()) return;
@@ -519,17 +497,7 @@ void Runtime::Impl::RewindToCommitted() {
                                       lane->partition().partition.value());
   }
   auto already_done = ReadCommitted(positions.get());
-  {
-    MutexLock lock(lanes_mu);
-    for (const auto& previous : old) {
-      const TopicPartition& tp = previous->partition();
-      auto lane = std::make_shared<Lane>(tp, Generation(next_generation++), specs.at(tp.topic), env,
-                                         std::move(already_done[tp]));
-      if (!previous->Idle()) lane->After(previous);  // a handler outlived the wait
-      AddCounters(retired_totals, previous->Snapshot());
-      lanes[tp] = std::move(lane);
-    }
-  }
+  assignment.Replace(old, env, already_done);
   // Where nothing was committed yet, the group's reset policy says where to start.
   auto reset = config.kafka.find("auto.offset.reset");
   const bool from_end = reset != config.kafka.end() && (reset->second == "latest" || reset->second == "end" ||
@@ -572,13 +540,7 @@ void Runtime::Impl::OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_pa
     spdlog::log(kafka::IsRebalanceRefusal(err) ? spdlog::level::debug : spdlog::level::warn, "{}: commit failed: {}", config.name,
                 rd_kafka_err2str(err));
   }
-  MutexLock lock(lanes_mu);
-  for (int i = 0; offsets && i < offsets->cnt; ++i) {
-    const auto& e = offsets->elems[i];
-    if (e.err || e.offset < 0) continue;
-    auto it = lanes.find({e.topic, Partition(e.partition)});
-    if (it != lanes.end()) it->second->Committed(e.offset);
-  }
+  assignment.Committed(offsets);
 }
 
 std::vector<std::shared_ptr<Lane>> Runtime::Impl::Drain(const std::vector<std::shared_ptr<Lane>>& which,
@@ -630,21 +592,8 @@ void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
   auto added = ToVector(partitions);
   auto already_done = ReadCommitted(partitions);
   state->AssignTables(partitions, already_done);
-  {
-    MutexLock lock(lanes_mu);
-    for (const auto& tp : added) {
-      auto spec = specs.find(tp.topic);
-      if (spec == specs.end()) continue;  // cannot happen: we only subscribe to our topics
-      auto lane = std::make_shared<Lane>(tp, Generation(next_generation++), spec->second, env,
-                                         std::move(already_done[tp]));
-      if (auto it = retired.find(tp); it != retired.end()) {
-        if (auto predecessor = it->second.lock()) lane->After(predecessor);
-        retired.erase(it);
-      }
-      state->AssignStores(lane);
-      lanes[tp] = std::move(lane);
-    }
-  }
+  // A lane's stores hold it before its first message arrives (this thread dispatches).
+  for (const auto& lane : assignment.Add(added, env, already_done)) state->AssignStores(lane);
   // Lanes exist before the partitions are assigned, so no message finds none.
   consumer->ApplyAssignment(partitions, true);
   // A partition paused under a previous ownership must start flowing again.
@@ -656,14 +605,7 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
   auto removed = ToVector(partitions);
   // Readers stop answering for these at once: the next owner will.
   state->RevokeTables(removed);
-  std::vector<std::shared_ptr<Lane>> going;
-  {
-    MutexLock lock(lanes_mu);
-    for (const auto& tp : removed) {
-      auto it = lanes.find(tp);
-      if (it != lanes.end()) going.push_back(it->second);
-    }
-  }
+  std::vector<std::shared_ptr<Lane>> going = assignment.Find(removed);
   if (lost) {
     // Another member may own these already: never commit for them. Still wait
     // for the in-flight slice, so that if a partition comes back to us its new
@@ -682,18 +624,9 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
     if (!consumer->left_group()) CommitFrontiers(true, going, kRevokeCommitRetryMs);
   }
   state->RevokeStores(removed);
-  {
-    // By partition, not from `going`: a failed transaction commit above has
-    // replaced the lanes (RewindToCommitted).
-    MutexLock lock(lanes_mu);
-    for (const auto& tp : removed) {
-      auto it = lanes.find(tp);
-      if (it == lanes.end()) continue;
-      AddCounters(retired_totals, it->second->Snapshot());
-      if (!it->second->Idle()) retired[tp] = it->second;
-      lanes.erase(it);
-    }
-  }
+  // By partition, not from `going`: a failed transaction commit above has
+  // replaced the lanes (RewindToCommitted).
+  assignment.Remove(removed);
   if (lost && config.delivery == Delivery::kExactlyOnce && !going.empty()) {
     // The open transaction may hold records of the lost partitions' messages,
     // whose offsets can no longer be committed.
@@ -775,13 +708,6 @@ void Runtime::Impl::Announce() {
   announcer->Publish(std::move(a));
 }
 
-std::vector<std::shared_ptr<Lane>> Runtime::Impl::AssignedLanes() const {
-  std::vector<std::shared_ptr<Lane>> all;
-  MutexLock lock(lanes_mu);
-  for (const auto& [tp, lane] : lanes) all.push_back(lane);
-  return all;
-}
-
 void Runtime::Impl::RefreshWatermarks(const std::vector<std::shared_ptr<Lane>>& lanes_now) {
   for (const auto& lane : lanes_now) {
     int64_t low = -1, high = -1;
@@ -796,7 +722,7 @@ void Runtime::Impl::Tick() {
   const auto now = Clock::now();
   const bool announce = announce_now || now >= next_announce;
   // An announcement carries fresh watermarks too.
-  if (announce || now >= next_tick) RefreshWatermarks(AssignedLanes());
+  if (announce || now >= next_tick) RefreshWatermarks(assignment.Lanes());
   if (now >= next_tick) {
     state->CheckRestores();
     next_tick = now + std::chrono::seconds(1);
@@ -813,7 +739,7 @@ void Runtime::Impl::Tick() {
 }
 
 void Runtime::Impl::Shutdown() {
-  auto all = AssignedLanes();
+  auto all = assignment.Lanes();
   const std::chrono::milliseconds drain_timeout = shutdown_timeout;
   const auto busy = Drain(all, drain_timeout);
   CommitFrontiers(true, all);
@@ -869,20 +795,12 @@ void Runtime::Impl::Stop(std::chrono::milliseconds drain_timeout) {
     // Nothing runs the lanes any more: halting them drops the sub-lanes that
     // wait for a worker, a timer or a permit (each holds its lane, which
     // holds it), and a completion arriving later finds its lane halted and
-    // only drops its message. The poll thread is gone: `retired` is ours.
-    std::vector<std::shared_ptr<Lane>> left = AssignedLanes();
-    for (const auto& [tp, weak] : retired) {
-      if (auto lane = weak.lock()) left.push_back(std::move(lane));
-    }
-    for (const auto& lane : left) lane->Revoke(/*drop_buffered=*/true);
+    // only drops its message. The poll thread is gone.
+    assignment.Halt();
     // A late completion's or a left handler's message may still belong to
     // the consumer, and rd_kafka_destroy() waits for every one of them: the
     // consumer goes with the last lane.
     if (consumer) env->KeepUntilLanesAreGone(std::shared_ptr<kafka::Consumer>(std::move(consumer)));
-  }
-  {
-    MutexLock lock(lanes_mu);
-    lanes.clear();
   }
   consumer.reset();
   Finish(Status::Ok());
@@ -908,22 +826,12 @@ Status Runtime::Impl::Wait() {
   return exit_status;
 }
 
-std::vector<TopicPartition> Runtime::Impl::Assignment() const {
-  std::vector<TopicPartition> out;
-  MutexLock lock(lanes_mu);
-  for (const auto& [tp, lane] : lanes) out.push_back(tp);
-  return out;
-}
+std::vector<TopicPartition> Runtime::Impl::Assignment() const { return assignment.Partitions(); }
 
 RuntimeStats Runtime::Impl::Stats() const {
-  RuntimeStats s;
-  {
-    MutexLock lock(lanes_mu);
-    s = retired_totals;
-    for (const auto& [tp, lane] : lanes) s.partitions.push_back(lane->Snapshot());
-  }
+  RuntimeStats s = assignment.Snapshot();
   for (const auto& p : s.partitions) {
-    AddCounters(s, p);
+    runtime::AddCounters(s, p);
     s.in_flight += p.in_flight;  // now: assigned partitions only
   }
   s.busy_workers = env ? env->pool().busy() : 0;
