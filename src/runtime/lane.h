@@ -6,7 +6,7 @@
 //   key        one per key (null keys share)  one message per key
 //   unordered  one per message                any
 //
-// A sub-lane is a FIFO run serially (the C++ form of "a goroutine per
+// A sub-lane (sub_lane.h) is a FIFO run serially (the C++ form of "a goroutine per
 // partition", without a thread each). Completions may arrive in any order; the
 // frontier commits only below the first incomplete offset, and the completed
 // offsets above it travel in the commit metadata (offset_metadata.h), so a new
