@@ -10,8 +10,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -29,6 +27,7 @@
 #include "kafka/local_broker.h"
 #include "runtime/assignment.h"
 #include "runtime/client_stats.h"
+#include "runtime/commit_strategy.h"
 #include "runtime/lane.h"
 #include "group/announcer.h"
 #include "runtime/offset_metadata.h"
@@ -110,21 +109,7 @@ class Runtime::Impl {
   std::string TransactionalId() const;
   void PollLoop();
   void Dispatch(rd_kafka_message_t** msgs, ssize_t n);
-  bool CommitBeforeProcessing(rd_kafka_message_t** msgs, ssize_t n);
   void ApplyBackpressure();
-  void CommitFrontiers(bool sync, const std::vector<std::shared_ptr<Lane>>& lanes, int retry_ms = kCommitTimeoutMs);
-  // The lanes' frontiers (with the completions above them) that moved since
-  // their last commit.
-  kafka::TopicPartitionListPtr CommittableOffsets(const std::vector<std::shared_ptr<Lane>>& lanes) const;
-  // Exactly-once: commits the open transaction with every assigned partition's
-  // progress (its records may come from any of them).
-  void CommitTransaction();
-  // Exactly-once: the open transaction was aborted (`why`), undoing what the
-  // lanes count as done since the last commit. Every partition starts again
-  // from its committed offset (RewindToCommitted) in a new transaction; if the
-  // producer cannot go on (fenced, fatal), the runtime stops with `why`.
-  void TransactionFailed(Status why);
-  void RewindToCommitted();
   // Revokes the lanes and waits for them; returns those still busy at the timeout.
   std::vector<std::shared_ptr<Lane>> Drain(const std::vector<std::shared_ptr<Lane>>& lanes,
                                            std::chrono::milliseconds timeout);
@@ -134,7 +119,6 @@ class Runtime::Impl {
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   void Assign(rd_kafka_topic_partition_list_t* partitions);
   void Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
-  void OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
   void OnError(const Status& error, bool fatal);
   void OnStatistics(std::string_view json);
   void Notify(RebalanceKind kind, std::vector<TopicPartition> changed);
@@ -168,6 +152,8 @@ class Runtime::Impl {
 
   // The assigned partitions' lanes (assignment.h).
   runtime::Assignment assignment{specs};
+  // When progress is committed, per delivery mode (commit_strategy.h).
+  std::unique_ptr<runtime::CommitStrategy> commit_strategy;
   std::vector<Message> dispatch_run;  // poll thread only: Dispatch's buffer, kept to reuse its capacity
 
   std::atomic<bool> stop_requested{false};  // by Stop(), a fatal error; never cleared
@@ -176,8 +162,6 @@ class Runtime::Impl {
   std::atomic<std::chrono::milliseconds> shutdown_timeout{config.shutdown_timeout};
   std::mutex stop_mu;  // one Start() or Stop() at a time
   Status fatal_status;  // poll thread only (Start's thread before it runs): set by a fatal client error
-  bool async_commit_pending = false;  // poll thread only: an async commit awaits its result
-  Status transaction_failure;         // poll thread only: exactly-once stopped committing
   std::atomic<uint64_t> rebalances{0}, commits{0}, commit_errors{0};
 
   // What Stats() reports beyond the lanes.
@@ -265,8 +249,7 @@ Status Runtime::Impl::Start() {
     OnRebalance(err, parts);
   };
   callbacks.on_commit = [this](rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets) {
-    async_commit_pending = false;
-    OnCommitted(err, offsets);
+    commit_strategy->OnAsyncCommitted(err, offsets);
   };
   callbacks.on_statistics = [this](std::string_view json) { OnStatistics(json); };
   callbacks.on_error = [this](const Status& error, bool fatal) { OnError(error, fatal); };
@@ -311,6 +294,10 @@ Status Runtime::Impl::Start() {
       connect_ms);
   if (!bound.ok()) return bound.status();
   state = std::move(bound.value());
+  commit_strategy = runtime::CommitStrategy::For(
+      config.delivery, {config, *consumer, assignment, env,
+                        [this](rd_kafka_topic_partition_list_t* partitions) { return ReadCommitted(partitions); },
+                        [this](const std::string& topic) { return state->IsTable(topic); }, commits, commit_errors});
   // Subscribe last: a Start that fails after subscribing would leave a
   // consumer whose close runs rebalance callbacks into a half-built runtime.
   std::vector<std::string> subscription;
@@ -345,7 +332,7 @@ void Runtime::Impl::PollLoop() {
       break;
     }
     if (Clock::now() >= next_commit) {
-      CommitFrontiers(false, assignment.Lanes());
+      commit_strategy->Commit(false, assignment.Lanes(), kCommitTimeoutMs);
       next_commit = Clock::now() + config.commit_interval;
     }
   }
@@ -353,7 +340,7 @@ void Runtime::Impl::PollLoop() {
 }
 
 void Runtime::Impl::Dispatch(rd_kafka_message_t** msgs, ssize_t n) {
-  if (config.delivery == Delivery::kAtMostOnce && !CommitBeforeProcessing(msgs, n)) return;
+  if (!commit_strategy->BeforeDispatch(msgs, static_cast<size_t>(n))) return;
   // Consecutive messages mostly share a partition: hand each run of them to
   // its lane in one Push (one lock) instead of one Push per message.
   std::shared_ptr<Lane> lane;
@@ -384,39 +371,6 @@ void Runtime::Impl::Dispatch(rd_kafka_message_t** msgs, ssize_t n) {
   flush();
 }
 
-bool Runtime::Impl::CommitBeforeProcessing(rd_kafka_message_t** msgs, ssize_t n) {
-  // At-most-once: commit the position after this batch before any handler sees it.
-  kafka::TopicPartitionListPtr offsets(rd_kafka_topic_partition_list_new(8));
-  std::map<TopicPartition, int64_t> first;
-  for (ssize_t i = 0; i < n; ++i) {
-    if (msgs[i]->err) continue;
-    TopicPartition tp{rd_kafka_topic_name(msgs[i]->rkt), Partition(msgs[i]->partition)};
-    first.emplace(tp, msgs[i]->offset);
-    auto* e = rd_kafka_topic_partition_list_find(offsets.get(), tp.topic.c_str(), msgs[i]->partition);
-    if (!e) e = rd_kafka_topic_partition_list_add(offsets.get(), tp.topic.c_str(), msgs[i]->partition);
-    e->offset = msgs[i]->offset + 1;
-  }
-  if (offsets->cnt == 0) return true;
-  rd_kafka_resp_err_t err = consumer->CommitSync(offsets.get(), kCommitTimeoutMs);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    commits++;
-    OnCommitted(err, offsets.get());
-    return true;
-  }
-  // Not committed, so not processed: rewind and read the batch again.
-  commit_errors++;
-  spdlog::warn("{}: at-most-once commit failed ({}); re-reading the batch", config.name, rd_kafka_err2str(err));
-  for (ssize_t i = 0; i < n; ++i) rd_kafka_message_destroy(msgs[i]);
-  for (auto& [tp, offset] : first) {
-    auto* e = rd_kafka_topic_partition_list_find(offsets.get(), tp.topic.c_str(), tp.partition.value());
-    e->offset = offset;
-  }
-  if (Status st = consumer->Seek(offsets.get(), kCommitTimeoutMs); !st.ok()) {
-    spdlog::error("{}: after the failed commit: {}", config.name, st.detail());
-  }
-  return false;
-}
-
 void Runtime::Impl::ApplyBackpressure() {
   kafka::TopicPartitionListPtr pause(rd_kafka_topic_partition_list_new(0));
   kafka::TopicPartitionListPtr resume(rd_kafka_topic_partition_list_new(0));
@@ -436,118 +390,11 @@ void Runtime::Impl::ApplyBackpressure() {
   for (auto& l : resumed) l->SetPaused(false);
 }
 
-void Runtime::Impl::CommitFrontiers(bool sync, const std::vector<std::shared_ptr<Lane>>& which, int retry_ms) {
-  if (config.delivery == Delivery::kAtMostOnce) return;  // committed before processing
-  if (config.delivery == Delivery::kExactlyOnce) return CommitTransaction();
-  kafka::TopicPartitionListPtr offsets = CommittableOffsets(which);
-  if (offsets->cnt == 0) return;
-  if (!sync) {
-    // One asynchronous commit at a time: while a rebalance holds commits back,
-    // more would only queue up and delay the revoke's synchronous commit.
-    if (async_commit_pending) return;
-    async_commit_pending = true;
-    commits++;
-    consumer->CommitAsync(offsets.get());  // the result arrives in on_commit
-    return;
-  }
-  commits++;
-  OnCommitted(consumer->CommitSync(offsets.get(), retry_ms), offsets.get());
-}
-
-void Runtime::Impl::CommitTransaction() {
-  if (!transaction_failure.ok()) return;
-  auto committed = env->output->Commit(
-      consumer->handle(), [&] { return CommittableOffsets(assignment.Lanes()); }, kCommitTimeoutMs);
-  if (!committed.ok()) return TransactionFailed(committed.status());
-  if (!*committed) return;  // nothing new
-  commits++;
-  OnCommitted(RD_KAFKA_RESP_ERR_NO_ERROR, committed->get());
-}
-
-void Runtime::Impl::TransactionFailed(Status why) {
-  if (!transaction_failure.ok()) return;
-  commit_errors++;
-  spdlog::warn("{}: {}; the transaction was aborted: every partition starts again from its committed offset",
-               config.name, why.detail());
-  RewindToCommitted();
-  if (Status reopened = env->output->Reopen(); !reopened.ok()) {
-    transaction_failure = Status(reopened.code(), reopened.detail() + " (after: " + why.detail() +
-                                                      "); processing resumes from the last committed "
-                                                      "transaction after a restart");
-    spdlog::error("{}: {}", config.name, transaction_failure.detail());
-    env->RequestStop(transaction_failure);
-  }
-}
-
-void Runtime::Impl::RewindToCommitted() {
-  // Tables produce nothing and keep their own positions; the rest go back.
-  std::vector<std::shared_ptr<Lane>> old;
-  for (const auto& lane : assignment.Lanes()) {
-    if (!state->IsTable(lane->partition().topic)) old.push_back(lane);
-  }
-  if (old.empty()) return;
-  // Nothing they finish from now on sends records or counts.
-  for (const auto& lane : old) lane->Retire();
-  for (const auto& lane : old) lane->Revoke(true);
-  auto deadline = Clock::now() + config.revoke_timeout;
-  for (const auto& lane : old) lane->WaitIdle(deadline);
-  kafka::TopicPartitionListPtr positions(rd_kafka_topic_partition_list_new(static_cast<int>(old.size())));
-  for (const auto& lane : old) {
-    rd_kafka_topic_partition_list_add(positions.get(), lane->partition().topic.c_str(),
-                                      lane->partition().partition.value());
-  }
-  auto already_done = ReadCommitted(positions.get());
-  assignment.Replace(old, env, already_done);
-  // Where nothing was committed yet, the group's reset policy says where to start.
-  auto reset = config.kafka.find("auto.offset.reset");
-  const bool from_end = reset != config.kafka.end() && (reset->second == "latest" || reset->second == "end" ||
-                                                        reset->second == "largest");
-  for (int i = 0; i < positions->cnt; ++i) {
-    auto& e = positions->elems[i];
-    if (e.offset < 0) e.offset = from_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
-  }
-  // Seeking drops what librdkafka fetched past these positions.
-  if (Status st = consumer->Seek(positions.get(), kCommitTimeoutMs); !st.ok()) {
-    spdlog::error("{}: back to the committed offsets: {}", config.name, st.detail());
-  }
-  // A partition paused by its old lane's backpressure flows again.
-  consumer->Resume(positions.get());
-}
-
-kafka::TopicPartitionListPtr Runtime::Impl::CommittableOffsets(const std::vector<std::shared_ptr<Lane>>& which) const {
-  kafka::TopicPartitionListPtr offsets(rd_kafka_topic_partition_list_new(static_cast<int>(which.size())));
-  for (const auto& lane : which) {
-    auto commit = lane->Committable();
-    if (!commit || (commit->offset <= lane->committed() && commit->metadata.empty())) continue;
-    const auto& tp = lane->partition();
-    auto* e = rd_kafka_topic_partition_list_add(offsets.get(), tp.topic.c_str(), tp.partition.value());
-    e->offset = commit->offset;
-    if (!commit->metadata.empty()) {
-      // Freed with the list (librdkafka frees metadata with free()).
-      e->metadata = std::malloc(commit->metadata.size());
-      std::memcpy(e->metadata, commit->metadata.data(), commit->metadata.size());
-      e->metadata_size = commit->metadata.size();
-    }
-  }
-  return offsets;
-}
-
-void Runtime::Impl::OnCommitted(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
-  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-    // Not fatal: a later commit carries a frontier at least as far. Periodic
-    // commits are refused while the group rebalances; that is expected.
-    commit_errors++;
-    spdlog::log(kafka::IsRebalanceRefusal(err) ? spdlog::level::debug : spdlog::level::warn, "{}: commit failed: {}", config.name,
-                rd_kafka_err2str(err));
-  }
-  assignment.Committed(offsets);
-}
-
 std::vector<std::shared_ptr<Lane>> Runtime::Impl::Drain(const std::vector<std::shared_ptr<Lane>>& which,
                                                         std::chrono::milliseconds timeout) {
   // At-least-once drops what is queued (the next owner reads it again); at-most-once
   // already committed it, so it must run here or never.
-  const bool drop = config.delivery != Delivery::kAtMostOnce;
+  const bool drop = commit_strategy->DropQueuedOnRevoke();
   for (const auto& lane : which) lane->Revoke(drop);
   auto deadline = Clock::now() + timeout;
   std::vector<std::shared_ptr<Lane>> busy;
@@ -621,19 +468,13 @@ void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool los
     // Whatever finishes after this commit must not send records.
     for (const auto& lane : going) lane->Retire();
     // Once it left the group, this member can commit nothing.
-    if (!consumer->left_group()) CommitFrontiers(true, going, kRevokeCommitRetryMs);
+    if (!consumer->left_group()) commit_strategy->Commit(true, going, kRevokeCommitRetryMs);
   }
   state->RevokeStores(removed);
   // By partition, not from `going`: a failed transaction commit above has
   // replaced the lanes (RewindToCommitted).
   assignment.Remove(removed);
-  if (lost && config.delivery == Delivery::kExactlyOnce && !going.empty()) {
-    // The open transaction may hold records of the lost partitions' messages,
-    // whose offsets can no longer be committed.
-    env->output->Abort("partitions lost");
-    TransactionFailed(Status(Errc::kFenced, std::to_string(removed.size()) + " partitions (" +
-                                                removed.front().ToString() + ", ...) were lost"));
-  }
+  if (lost && !going.empty()) commit_strategy->OnLost(removed);
   consumer->ApplyAssignment(partitions, false);
   Notify(lost ? RebalanceKind::kLost : RebalanceKind::kRevoked, std::move(removed));
 }
@@ -742,7 +583,7 @@ void Runtime::Impl::Shutdown() {
   auto all = assignment.Lanes();
   const std::chrono::milliseconds drain_timeout = shutdown_timeout;
   const auto busy = Drain(all, drain_timeout);
-  CommitFrontiers(true, all);
+  commit_strategy->Commit(true, all, kCommitTimeoutMs);
   if (!busy.empty() && fatal_status.ok()) {
     std::string left;
     for (const auto& lane : busy) {
