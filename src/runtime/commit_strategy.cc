@@ -145,7 +145,15 @@ class ExactlyOnce final : public CommitStrategy {
                                         lane->partition().partition.value());
     }
     auto already_done = parts_.read_committed(positions.get());
-    parts_.assignment.Replace(old, parts_.env, already_done);
+    if (!already_done) {
+      // Without them, running the partitions again would write records of
+      // committed messages twice: no lanes while the runtime stops.
+      std::vector<TopicPartition> partitions;
+      for (const auto& lane : old) partitions.push_back(lane->partition());
+      parts_.assignment.Remove(partitions);
+      return;
+    }
+    parts_.assignment.Replace(old, parts_.env, *already_done);
     // Where nothing was committed yet, the group's reset policy says where to start.
     const auto& kafka = parts_.config.kafka;
     auto reset = kafka.find("auto.offset.reset");

@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,8 +47,10 @@ class CommitStrategy {
     Assignment& assignment;
     std::shared_ptr<LaneEnv> env;
     // Sets the committed offsets of `partitions` in the list and returns the
-    // completions a previous owner left above them (commit metadata).
-    std::function<std::map<TopicPartition, std::vector<int64_t>>(rd_kafka_topic_partition_list_t*)> read_committed;
+    // completions a previous owner left above them (commit metadata);
+    // nullopt if they cannot be known and the runtime is stopping.
+    std::function<std::optional<std::map<TopicPartition, std::vector<int64_t>>>(rd_kafka_topic_partition_list_t*)>
+        read_committed;
     // A topic whose partitions keep their own positions (tables): a rewind leaves them.
     std::function<bool(const std::string& topic)> keeps_own_position;
     std::atomic<uint64_t>& commits;

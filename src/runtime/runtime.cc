@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <optional>
 #include <thread>
 #include <random>
 #include <span>
@@ -56,6 +57,9 @@ constexpr int kCommitTimeoutMs = 10000;  // bound on a synchronous commit (revok
 constexpr int kRevokeCommitRetryMs = 1000;
 // Bound on reading the committed offsets (and their metadata) of an assignment.
 constexpr int kCommittedFetchTimeoutMs = 5000;
+// Exactly-once: how long failed reads of them are repeated (a coordinator
+// loading after a broker restart takes seconds to tens of seconds).
+constexpr std::chrono::milliseconds kCommittedFetchPatience{60000};
 // Stop(): after the drain waited shutdown.timeout for handlers, how long the
 // worker threads get to return before a handler still running is left to it.
 constexpr auto kHungHandlerGrace = std::chrono::seconds(1);
@@ -137,7 +141,10 @@ class Runtime::Impl {
   std::unordered_map<std::string, std::shared_ptr<const TopicHandler>> specs;
   // Reads the committed offsets of newly assigned partitions, with the
   // completions above them a previous owner left in the commit metadata.
-  std::map<TopicPartition, std::vector<int64_t>> ReadCommitted(rd_kafka_topic_partition_list_t* partitions);
+  // Exactly-once: nullopt if they could not be read within
+  // kCommittedFetchPatience, and the runtime is stopping (see there).
+  std::optional<std::map<TopicPartition, std::vector<int64_t>>> ReadCommitted(
+      rd_kafka_topic_partition_list_t* partitions);
 
   // Member order is destruction order. The poll thread is joined (Stop) before
   // anything below it goes.
@@ -408,17 +415,37 @@ std::vector<std::shared_ptr<Lane>> Runtime::Impl::Drain(const std::vector<std::s
   return busy;
 }
 
-std::map<TopicPartition, std::vector<int64_t>> Runtime::Impl::ReadCommitted(
+std::optional<std::map<TopicPartition, std::vector<int64_t>>> Runtime::Impl::ReadCommitted(
     rd_kafka_topic_partition_list_t* partitions) {
   std::map<TopicPartition, std::vector<int64_t>> done;
   if (consumer->closing()) return done;
   // Sets each partition's offset to the committed one, so librdkafka starts
   // there without fetching it again. On failure the offsets stay unset and
-  // librdkafka fetches them itself; only the skipping is lost (at-least-once).
-  if (rd_kafka_resp_err_t err = consumer->ReadCommitted(partitions, kCommittedFetchTimeoutMs)) {
-    spdlog::warn("{}: reading committed offsets: {}; completed messages above them will run again", config.name,
-                 rd_kafka_err2str(err));
-    return done;
+  // librdkafka fetches them itself; only the skipping is lost: at-least-once
+  // runs those messages again. Under exactly-once that would write their
+  // records twice (their transactions committed), so it waits for the
+  // coordinator (loading after a broker restart), and stops rather than go on
+  // without them.
+  const bool exactly_once = config.delivery == Delivery::kExactlyOnce;
+  const auto deadline = Clock::now() + kCommittedFetchPatience;
+  for (;;) {
+    rd_kafka_resp_err_t err = consumer->ReadCommitted(partitions, kCommittedFetchTimeoutMs);
+    if (!err) break;
+    if (!exactly_once) {
+      spdlog::warn("{}: reading committed offsets: {}; completed messages above them will run again", config.name,
+                   rd_kafka_err2str(err));
+      return done;
+    }
+    if (Clock::now() >= deadline || stop_requested.load()) {
+      Status why(kafka::MakeErrorCode(err),
+                 "exactly-once: could not read the committed offsets of " + std::to_string(partitions->cnt) +
+                     " assigned partitions within " + FormatDuration(kCommittedFetchPatience) + " (" +
+                     rd_kafka_err2str(err) + "); stopping rather than writing completed messages' records twice");
+      spdlog::error("{}: {}", config.name, why.detail());
+      env->RequestStop(why);
+      return std::nullopt;
+    }
+    spdlog::warn("{}: exactly-once: reading committed offsets: {}; retrying", config.name, rd_kafka_err2str(err));
   }
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& e = partitions->elems[i];
@@ -437,7 +464,16 @@ std::map<TopicPartition, std::vector<int64_t>> Runtime::Impl::ReadCommitted(
 
 void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
   auto added = ToVector(partitions);
-  auto already_done = ReadCommitted(partitions);
+  auto read = ReadCommitted(partitions);
+  if (!read) {
+    // Exactly-once without the committed offsets: no lanes, so nothing of
+    // these partitions runs (their messages are dropped, uncommitted) while
+    // the runtime stops.
+    consumer->ApplyAssignment(partitions, true);
+    Notify(RebalanceKind::kAssigned, std::move(added));
+    return;
+  }
+  auto& already_done = *read;
   state->AssignTables(partitions, already_done);
   // A lane's stores hold it before its first message arrives (this thread dispatches).
   for (const auto& lane : assignment.Add(added, env, already_done)) state->AssignStores(lane);
