@@ -147,10 +147,11 @@ class ExactlyOnce final : public CommitStrategy {
     auto already_done = parts_.read_committed(positions.get());
     if (!already_done) {
       // Without them, running the partitions again would write records of
-      // committed messages twice: no lanes while the runtime stops.
+      // committed messages twice: they wait without lanes until they are read.
       std::vector<TopicPartition> partitions;
       for (const auto& lane : old) partitions.push_back(lane->partition());
       parts_.assignment.Remove(partitions);
+      parts_.defer_unread(partitions);
       return;
     }
     parts_.assignment.Replace(old, parts_.env, *already_done);

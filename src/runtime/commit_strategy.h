@@ -48,9 +48,12 @@ class CommitStrategy {
     std::shared_ptr<LaneEnv> env;
     // Sets the committed offsets of `partitions` in the list and returns the
     // completions a previous owner left above them (commit metadata);
-    // nullopt if they cannot be known and the runtime is stopping.
+    // exactly-once: nullopt if they could not be read.
     std::function<std::optional<std::map<TopicPartition, std::vector<int64_t>>>(rd_kafka_topic_partition_list_t*)>
         read_committed;
+    // Exactly-once: partitions whose committed offsets could not be read wait,
+    // paused and without a lane, until they can be.
+    std::function<void(const std::vector<TopicPartition>&)> defer_unread;
     // A topic whose partitions keep their own positions (tables): a rewind leaves them.
     std::function<bool(const std::string& topic)> keeps_own_position;
     std::atomic<uint64_t>& commits;

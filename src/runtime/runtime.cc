@@ -57,9 +57,9 @@ constexpr int kCommitTimeoutMs = 10000;  // bound on a synchronous commit (revok
 constexpr int kRevokeCommitRetryMs = 1000;
 // Bound on reading the committed offsets (and their metadata) of an assignment.
 constexpr int kCommittedFetchTimeoutMs = 5000;
-// Exactly-once: how long failed reads of them are repeated (a coordinator
-// loading after a broker restart takes seconds to tens of seconds).
-constexpr std::chrono::milliseconds kCommittedFetchPatience{60000};
+// Exactly-once: the bound on each later attempt for deferred partitions,
+// made on the poll thread once a second.
+constexpr int kCommittedRetryTimeoutMs = 1000;
 // Stop(): after the drain waited shutdown.timeout for handlers, how long the
 // worker threads get to return before a handler still running is left to it.
 constexpr auto kHungHandlerGrace = std::chrono::seconds(1);
@@ -141,10 +141,14 @@ class Runtime::Impl {
   std::unordered_map<std::string, std::shared_ptr<const TopicHandler>> specs;
   // Reads the committed offsets of newly assigned partitions, with the
   // completions above them a previous owner left in the commit metadata.
-  // Exactly-once: nullopt if they could not be read within
-  // kCommittedFetchPatience, and the runtime is stopping (see there).
+  // Exactly-once: nullopt if they could not be read (then see DeferUnread).
   std::optional<std::map<TopicPartition, std::vector<int64_t>>> ReadCommitted(
-      rd_kafka_topic_partition_list_t* partitions);
+      rd_kafka_topic_partition_list_t* partitions, int timeout_ms = kCommittedFetchTimeoutMs);
+  // Exactly-once: assigned partitions whose committed offsets could not be
+  // read get no lane and stay paused; each tick tries again (RetryUnread), and
+  // once read they get their lanes, seek to those offsets and resume.
+  void DeferUnread(const std::vector<TopicPartition>& partitions);
+  void RetryUnread();
 
   // Member order is destruction order. The poll thread is joined (Stop) before
   // anything below it goes.
@@ -159,6 +163,9 @@ class Runtime::Impl {
 
   // The assigned partitions' lanes (assignment.h).
   runtime::Assignment assignment{specs};
+  // Exactly-once, poll thread only: assigned partitions waiting for their
+  // committed offsets (DeferUnread).
+  std::vector<TopicPartition> unread;
   // When progress is committed, per delivery mode (commit_strategy.h).
   std::unique_ptr<runtime::CommitStrategy> commit_strategy;
   std::vector<Message> dispatch_run;  // poll thread only: Dispatch's buffer, kept to reuse its capacity
@@ -304,6 +311,7 @@ Status Runtime::Impl::Start() {
   commit_strategy = runtime::CommitStrategy::For(
       config.delivery, {config, *consumer, assignment, env,
                         [this](rd_kafka_topic_partition_list_t* partitions) { return ReadCommitted(partitions); },
+                        [this](const std::vector<TopicPartition>& partitions) { DeferUnread(partitions); },
                         [this](const std::string& topic) { return state->IsTable(topic); }, commits, commit_errors});
   // Subscribe last: a Start that fails after subscribing would leave a
   // consumer whose close runs rebalance callbacks into a half-built runtime.
@@ -416,36 +424,24 @@ std::vector<std::shared_ptr<Lane>> Runtime::Impl::Drain(const std::vector<std::s
 }
 
 std::optional<std::map<TopicPartition, std::vector<int64_t>>> Runtime::Impl::ReadCommitted(
-    rd_kafka_topic_partition_list_t* partitions) {
+    rd_kafka_topic_partition_list_t* partitions, int timeout_ms) {
   std::map<TopicPartition, std::vector<int64_t>> done;
   if (consumer->closing()) return done;
   // Sets each partition's offset to the committed one, so librdkafka starts
   // there without fetching it again. On failure the offsets stay unset and
   // librdkafka fetches them itself; only the skipping is lost: at-least-once
   // runs those messages again. Under exactly-once that would write their
-  // records twice (their transactions committed), so it waits for the
-  // coordinator (loading after a broker restart), and stops rather than go on
-  // without them.
-  const bool exactly_once = config.delivery == Delivery::kExactlyOnce;
-  const auto deadline = Clock::now() + kCommittedFetchPatience;
-  for (;;) {
-    rd_kafka_resp_err_t err = consumer->ReadCommitted(partitions, kCommittedFetchTimeoutMs);
-    if (!err) break;
-    if (!exactly_once) {
-      spdlog::warn("{}: reading committed offsets: {}; completed messages above them will run again", config.name,
-                   rd_kafka_err2str(err));
-      return done;
-    }
-    if (Clock::now() >= deadline || stop_requested.load()) {
-      Status why(kafka::MakeErrorCode(err),
-                 "exactly-once: could not read the committed offsets of " + std::to_string(partitions->cnt) +
-                     " assigned partitions within " + FormatDuration(kCommittedFetchPatience) + " (" +
-                     rd_kafka_err2str(err) + "); stopping rather than writing completed messages' records twice");
-      spdlog::error("{}: {}", config.name, why.detail());
-      env->RequestStop(why);
+  // records twice (their transactions committed): the caller defers them
+  // (DeferUnread) instead.
+  if (rd_kafka_resp_err_t err = consumer->ReadCommitted(partitions, timeout_ms)) {
+    if (config.delivery == Delivery::kExactlyOnce) {
+      spdlog::warn("{}: exactly-once: reading committed offsets: {}; {} partitions wait, paused, until they are read",
+                   config.name, rd_kafka_err2str(err), partitions->cnt);
       return std::nullopt;
     }
-    spdlog::warn("{}: exactly-once: reading committed offsets: {}; retrying", config.name, rd_kafka_err2str(err));
+    spdlog::warn("{}: reading committed offsets: {}; completed messages above them will run again", config.name,
+                 rd_kafka_err2str(err));
+    return done;
   }
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& e = partitions->elems[i];
@@ -462,14 +458,45 @@ std::optional<std::map<TopicPartition, std::vector<int64_t>>> Runtime::Impl::Rea
   return done;
 }
 
+void Runtime::Impl::DeferUnread(const std::vector<TopicPartition>& partitions) {
+  kafka::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& tp : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition.value());
+    unread.push_back(tp);
+  }
+  // No lane, so nothing would run; paused, so nothing is fetched meanwhile.
+  consumer->Pause(list.get());
+}
+
+void Runtime::Impl::RetryUnread() {
+  kafka::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(unread.size())));
+  for (const auto& tp : unread) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition.value());
+  auto read = ReadCommitted(list.get(), kCommittedRetryTimeoutMs);
+  if (!read) return;  // the next tick tries again
+  for (const auto& lane : assignment.Add(unread, env, *read)) state->AssignStores(lane);
+  // Where nothing was committed yet, the group's reset policy says where to start.
+  auto reset = config.kafka.find("auto.offset.reset");
+  const bool from_end = reset != config.kafka.end() && (reset->second == "latest" || reset->second == "end" ||
+                                                        reset->second == "largest");
+  for (int i = 0; i < list->cnt; ++i) {
+    auto& e = list->elems[i];
+    if (e.offset < 0) e.offset = from_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+  }
+  if (Status st = consumer->Seek(list.get(), kCommitTimeoutMs); !st.ok()) {
+    spdlog::error("{}: to the committed offsets: {}", config.name, st.detail());
+  }
+  consumer->Resume(list.get());
+  spdlog::info("{}: exactly-once: read the committed offsets of {} deferred partitions; they resume", config.name,
+               list->cnt);
+  unread.clear();
+}
+
 void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
   auto added = ToVector(partitions);
   auto read = ReadCommitted(partitions);
   if (!read) {
-    // Exactly-once without the committed offsets: no lanes, so nothing of
-    // these partitions runs (their messages are dropped, uncommitted) while
-    // the runtime stops.
     consumer->ApplyAssignment(partitions, true);
+    DeferUnread(added);
     Notify(RebalanceKind::kAssigned, std::move(added));
     return;
   }
@@ -486,6 +513,7 @@ void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
 
 void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
   auto removed = ToVector(partitions);
+  std::erase_if(unread, [&](const TopicPartition& tp) { return std::binary_search(removed.begin(), removed.end(), tp); });
   // Readers stop answering for these at once: the next owner will.
   state->RevokeTables(removed);
   std::vector<std::shared_ptr<Lane>> going = assignment.Find(removed);
@@ -601,6 +629,7 @@ void Runtime::Impl::Tick() {
   // An announcement carries fresh watermarks too.
   if (announce || now >= next_tick) RefreshWatermarks(assignment.Lanes());
   if (now >= next_tick) {
+    if (!unread.empty()) RetryUnread();
     state->CheckRestores();
     next_tick = now + std::chrono::seconds(1);
     const uint64_t processed = Stats().processed;
