@@ -155,27 +155,31 @@ class ExactlyOnce final : public CommitStrategy {
       return;
     }
     parts_.assignment.Replace(old, parts_.env, *already_done);
-    // Where nothing was committed yet, the group's reset policy says where to start.
-    const auto& kafka = parts_.config.kafka;
-    auto reset = kafka.find("auto.offset.reset");
-    const bool from_end = reset != kafka.end() &&
-                          (reset->second == "latest" || reset->second == "end" || reset->second == "largest");
-    for (int i = 0; i < positions->cnt; ++i) {
-      auto& e = positions->elems[i];
-      if (e.offset < 0) e.offset = from_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
-    }
-    // Seeking drops what librdkafka fetched past these positions.
-    if (Status st = parts_.consumer.Seek(positions.get(), kCommitTimeoutMs); !st.ok()) {
-      spdlog::error("{}: back to the committed offsets: {}", parts_.config.name, st.detail());
-    }
-    // A partition paused by its old lane's backpressure flows again.
-    parts_.consumer.Resume(positions.get());
+    SeekToCommitted(parts_.consumer, parts_.config, positions.get());
   }
 
   Status failure_;  // the output could not go on: nothing is committed any more
 };
 
 }  // namespace
+
+void SeekToCommitted(kafka::Consumer& consumer, const RuntimeConfig& config,
+                     rd_kafka_topic_partition_list_t* partitions) {
+  // Where nothing was committed yet, the group's reset policy says where to start.
+  auto reset = config.kafka.find("auto.offset.reset");
+  const bool from_end = reset != config.kafka.end() &&
+                        (reset->second == "latest" || reset->second == "end" || reset->second == "largest");
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto& e = partitions->elems[i];
+    if (e.offset < 0) e.offset = from_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+  }
+  // Seeking drops what librdkafka fetched past these positions.
+  if (Status st = consumer.Seek(partitions, kCommitTimeoutMs); !st.ok()) {
+    spdlog::error("{}: to the committed offsets: {}", config.name, st.detail());
+  }
+  // A partition paused (by its old lane's backpressure, or while deferred) flows again.
+  consumer.Resume(partitions);
+}
 
 std::unique_ptr<CommitStrategy> CommitStrategy::For(Delivery delivery, Parts parts) {
   switch (delivery) {

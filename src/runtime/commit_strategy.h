@@ -38,6 +38,13 @@
 
 namespace kstrand::runtime {
 
+// Moves `partitions` (offsets as ReadCommitted set them) to their committed
+// offsets, or where the group's reset policy says when nothing was committed,
+// dropping what was fetched past them, and resumes them. Exactly-once, after
+// a rewind or a deferred read.
+void SeekToCommitted(kafka::Consumer& consumer, const RuntimeConfig& config,
+                     rd_kafka_topic_partition_list_t* partitions);
+
 class CommitStrategy {
  public:
   // What a strategy acts on; everything outlives it.

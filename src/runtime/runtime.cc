@@ -474,18 +474,7 @@ void Runtime::Impl::RetryUnread() {
   auto read = ReadCommitted(list.get(), kCommittedRetryTimeoutMs);
   if (!read) return;  // the next tick tries again
   for (const auto& lane : assignment.Add(unread, env, *read)) state->AssignStores(lane);
-  // Where nothing was committed yet, the group's reset policy says where to start.
-  auto reset = config.kafka.find("auto.offset.reset");
-  const bool from_end = reset != config.kafka.end() && (reset->second == "latest" || reset->second == "end" ||
-                                                        reset->second == "largest");
-  for (int i = 0; i < list->cnt; ++i) {
-    auto& e = list->elems[i];
-    if (e.offset < 0) e.offset = from_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
-  }
-  if (Status st = consumer->Seek(list.get(), kCommitTimeoutMs); !st.ok()) {
-    spdlog::error("{}: to the committed offsets: {}", config.name, st.detail());
-  }
-  consumer->Resume(list.get());
+  runtime::SeekToCommitted(*consumer, config, list.get());
   spdlog::info("{}: exactly-once: read the committed offsets of {} deferred partitions; they resume", config.name,
                list->cnt);
   unread.clear();
