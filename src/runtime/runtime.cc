@@ -28,10 +28,12 @@
 #include "kafka/local_broker.h"
 #include "runtime/assignment.h"
 #include "runtime/client_stats.h"
+#include "runtime/clients.h"
 #include "runtime/commit_strategy.h"
 #include "runtime/lane.h"
 #include "group/announcer.h"
-#include "runtime/offset_metadata.h"
+#include "kafka/partition_list.h"
+#include "runtime/rebalance.h"
 #include "kstrand/parse.h"
 #include "runtime/settings.h"
 #include "runtime/state_binding.h"
@@ -50,26 +52,9 @@ constexpr size_t kThroughputSamples = 6;
 constexpr int kPollBatch = 1024;
 constexpr int kPollTimeoutMs = 100;
 constexpr int kCommitTimeoutMs = 10000;  // bound on a synchronous commit (revoke, shutdown)
-// Inside a revoke callback a refused commit may mean the group is waiting for
-// this very member to rejoin (the embedded broker refuses commits for its whole
-// join phase, session.timeout.ms - 1000 ms); retrying past that window gets the
-// member evicted, and then every partition it had is lost uncommitted.
-constexpr int kRevokeCommitRetryMs = 1000;
-// Bound on reading the committed offsets (and their metadata) of an assignment.
-constexpr int kCommittedFetchTimeoutMs = 5000;
-// Exactly-once: the bound on each later attempt for deferred partitions,
-// made on the poll thread once a second.
-constexpr int kCommittedRetryTimeoutMs = 1000;
 // Stop(): after the drain waited shutdown.timeout for handlers, how long the
 // worker threads get to return before a handler still running is left to it.
 constexpr auto kHungHandlerGrace = std::chrono::seconds(1);
-
-std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
-  std::vector<TopicPartition> out;
-  for (int i = 0; list && i < list->cnt; ++i) out.push_back({list->elems[i].topic, Partition(list->elems[i].partition)});
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 // "<name>-<8 hex digits>": tells apart members that share a name (replicas
 // of one service) in announcements.
@@ -106,26 +91,15 @@ class Runtime::Impl {
   std::atomic<bool> running{false};
 
  private:
-  kafka::Properties ClientProperties() const;
-  // The output producer's: connection and security from `kafka`; under
-  // exactly-once a transaction timeout that outlasts the longest drain.
-  kafka::Properties OutputProperties() const;
-  std::string TransactionalId() const;
   void PollLoop();
   void Dispatch(rd_kafka_message_t** msgs, ssize_t n);
   void ApplyBackpressure();
-  // Revokes the lanes and waits for them; returns those still busy at the timeout.
-  std::vector<std::shared_ptr<Lane>> Drain(const std::vector<std::shared_ptr<Lane>>& lanes,
-                                           std::chrono::milliseconds timeout);
   void Shutdown();
   void Finish(Status status);
 
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
-  void Assign(rd_kafka_topic_partition_list_t* partitions);
-  void Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
   void OnError(const Status& error, bool fatal);
   void OnStatistics(std::string_view json);
-  void Notify(RebalanceKind kind, std::vector<TopicPartition> changed);
 
   // Observability, on the poll thread: watermarks and the throughput sample
   // every second; the member announcement every members.interval and after
@@ -139,16 +113,6 @@ class Runtime::Impl {
   // config.topics by name; read-only after construction. Lanes share them: a
   // late completion may reach its lane's handler spec after this runtime is gone.
   std::unordered_map<std::string, std::shared_ptr<const TopicHandler>> specs;
-  // Reads the committed offsets of newly assigned partitions, with the
-  // completions above them a previous owner left in the commit metadata.
-  // Exactly-once: nullopt if they could not be read (then see DeferUnread).
-  std::optional<std::map<TopicPartition, std::vector<int64_t>>> ReadCommitted(
-      rd_kafka_topic_partition_list_t* partitions, int timeout_ms = kCommittedFetchTimeoutMs);
-  // Exactly-once: assigned partitions whose committed offsets could not be
-  // read get no lane and stay paused; each tick tries again (RetryUnread), and
-  // once read they get their lanes, seek to those offsets and resume.
-  void DeferUnread(const std::vector<TopicPartition>& partitions);
-  void RetryUnread();
 
   // Member order is destruction order. The poll thread is joined (Stop) before
   // anything below it goes.
@@ -163,11 +127,10 @@ class Runtime::Impl {
 
   // The assigned partitions' lanes (assignment.h).
   runtime::Assignment assignment{specs};
-  // Exactly-once, poll thread only: assigned partitions waiting for their
-  // committed offsets (DeferUnread).
-  std::vector<TopicPartition> unread;
   // When progress is committed, per delivery mode (commit_strategy.h).
   std::unique_ptr<runtime::CommitStrategy> commit_strategy;
+  // The assign, revoke and lost paths (rebalance.h).
+  std::unique_ptr<runtime::Rebalance> rebalance;
   std::vector<Message> dispatch_run;  // poll thread only: Dispatch's buffer, kept to reuse its capacity
 
   std::atomic<bool> stop_requested{false};  // by Stop(), a fatal error; never cleared
@@ -198,60 +161,6 @@ class Runtime::Impl {
   std::atomic<std::thread::id> poll_thread_id;  // for Stop() to know it is called from on_rebalance
 };
 
-kafka::Properties Runtime::Impl::ClientProperties() const {
-  kafka::Properties p = {
-      {"bootstrap.servers", config.brokers},
-      {"group.id", config.group_id},
-      {"client.id", config.name},
-      {"enable.auto.commit", "false"},  // we commit frontiers ourselves
-      {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", "earliest"},
-      // librdkafka stops fetching for this long once its local queue holds
-      // queued.min.messages (default 1 s). kstrand bounds each partition itself
-      // (pause at lane.max.messages); a second-long stall of every partition
-      // only idles the workers.
-      {"fetch.queue.backoff.ms", "10"},
-      // librdkafka's own statistics feed RuntimeStats::client.
-      {"statistics.interval.ms", "5000"},
-      {"log_level", "4"},
-  };
-  // Cooperative-sticky for the classic protocol; with KIP-848
-  // (group.protocol=consumer) the broker assigns and librdkafka rejects the property.
-  auto protocol = config.kafka.find("group.protocol");
-  if (protocol == config.kafka.end() || protocol->second == "classic") {
-    p["partition.assignment.strategy"] = "cooperative-sticky";
-  }
-  // Exactly-once reads only committed transactions' records (librdkafka's
-  // default too; said here because the guarantee depends on it).
-  if (config.delivery == Delivery::kExactlyOnce) p["isolation.level"] = "read_committed";
-  for (const auto& [k, v] : config.kafka) p[k] = v;
-  return p;
-}
-
-kafka::Properties Runtime::Impl::OutputProperties() const {
-  kafka::Properties p = kafka::ConnectionProperties(config.brokers, config.kafka, config.name + "-output");
-  if (config.delivery == Delivery::kExactlyOnce) {
-    // A transaction stays open for a commit interval, or for a drain (revoke
-    // or shutdown) before its commit; the broker aborts one open longer than this.
-    using std::chrono::milliseconds;
-    milliseconds open_at_most = config.commit_interval + std::max(config.revoke_timeout, config.shutdown_timeout) +
-                                milliseconds(10000);
-    p["transaction.timeout.ms"] = std::to_string(open_at_most.count());
-  }
-  return p;
-}
-
-std::string Runtime::Impl::TransactionalId() const {
-  if (config.delivery != Delivery::kExactlyOnce) return "";
-  if (!config.transactional_id.empty()) return config.transactional_id;
-  // A static member's id is unique per replica and survives its restarts,
-  // which is what a transactional id needs to abort a crashed one's leftovers.
-  if (auto it = config.kafka.find("group.instance.id"); it != config.kafka.end() && !it->second.empty()) {
-    return config.group_id + "-" + it->second;
-  }
-  return config.group_id + "-" + instance;
-}
-
 Status Runtime::Impl::Start() {
   std::lock_guard starting(stop_mu);
   if (stop_requested) {
@@ -267,7 +176,7 @@ Status Runtime::Impl::Start() {
   };
   callbacks.on_statistics = [this](std::string_view json) { OnStatistics(json); };
   callbacks.on_error = [this](const Status& error, bool fatal) { OnError(error, fatal); };
-  auto created = kafka::Consumer::Create(ClientProperties(), std::move(callbacks));
+  auto created = kafka::Consumer::Create(runtime::ConsumerProperties(config), std::move(callbacks));
   if (!created.ok()) return created.status();
   consumer = std::move(created.value());
 
@@ -284,23 +193,14 @@ Status Runtime::Impl::Start() {
   }
   auto topics = kafka::DescribeTopics(consumer->handle(), connect_ms);
   if (!topics.ok()) return topics.status();
-  auto exists = [&](const std::string& name) {
-    return std::any_of(topics->begin(), topics->end(), [&](const auto& i) { return i.name == name; });
-  };
-  for (const auto& t : config.topics) {
-    if (!exists(t.topic)) return Status(Errc::kNotFound, "topic " + t.topic + " does not exist at " + config.brokers);
-    if (t.on_failure.then != FailureAction::kDeadLetter) continue;
-    if (!exists(t.on_failure.dead_letter_topic)) {
-      return Status(Errc::kNotFound, "dead-letter topic " + t.on_failure.dead_letter_topic + " (for " + t.topic +
-                                         ") does not exist at " + config.brokers);
-    }
-  }
+  KSTRAND_RETURN_IF_ERROR(runtime::CheckTopicsExist(config, *topics));
 
   runtime::LaneLimits limits{config.lane_max_messages, config.lane_max_bytes, config.max_ahead,
                              config.batch_max_messages};
   env = std::make_shared<LaneEnv>(config.workers, config.max_in_flight, limits,
                                   [c = consumer.get()] { c->Wake(); });
-  auto output = runtime::Output::Create(OutputProperties(), TransactionalId(), connect_ms);
+  auto output = runtime::Output::Create(runtime::OutputProperties(config), runtime::TransactionalId(config, instance),
+                                       connect_ms);
   if (!output.ok()) return output.status();
   env->output = std::move(output.value());
   auto bound = runtime::StateBinding::Create(
@@ -310,9 +210,11 @@ Status Runtime::Impl::Start() {
   state = std::move(bound.value());
   commit_strategy = runtime::CommitStrategy::For(
       config.delivery, {config, *consumer, assignment, env,
-                        [this](rd_kafka_topic_partition_list_t* partitions) { return ReadCommitted(partitions); },
-                        [this](const std::vector<TopicPartition>& partitions) { DeferUnread(partitions); },
+                        [this](rd_kafka_topic_partition_list_t* partitions) { return rebalance->ReadCommitted(partitions); },
+                        [this](const std::vector<TopicPartition>& partitions) { rebalance->DeferUnread(partitions); },
                         [this](const std::string& topic) { return state->IsTable(topic); }, commits, commit_errors});
+  rebalance = std::make_unique<runtime::Rebalance>(
+      runtime::Rebalance::Parts{config, *consumer, assignment, env, *state, *commit_strategy});
   // Subscribe last: a Start that fails after subscribing would leave a
   // consumer whose close runs rebalance callbacks into a half-built runtime.
   std::vector<std::string> subscription;
@@ -405,148 +307,11 @@ void Runtime::Impl::ApplyBackpressure() {
   for (auto& l : resumed) l->SetPaused(false);
 }
 
-std::vector<std::shared_ptr<Lane>> Runtime::Impl::Drain(const std::vector<std::shared_ptr<Lane>>& which,
-                                                        std::chrono::milliseconds timeout) {
-  // At-least-once drops what is queued (the next owner reads it again); at-most-once
-  // already committed it, so it must run here or never.
-  const bool drop = commit_strategy->DropQueuedOnRevoke();
-  for (const auto& lane : which) lane->Revoke(drop);
-  auto deadline = Clock::now() + timeout;
-  std::vector<std::shared_ptr<Lane>> busy;
-  for (const auto& lane : which) {
-    if (!lane->WaitIdle(deadline)) {
-      spdlog::warn("{}: {} still busy after {}; committing what completed, the rest will be read again",
-                   config.name, lane->partition().ToString(), FormatDuration(timeout));
-      busy.push_back(lane);
-    }
-  }
-  return busy;
-}
-
-std::optional<std::map<TopicPartition, std::vector<int64_t>>> Runtime::Impl::ReadCommitted(
-    rd_kafka_topic_partition_list_t* partitions, int timeout_ms) {
-  std::map<TopicPartition, std::vector<int64_t>> done;
-  if (consumer->closing()) return done;
-  // Sets each partition's offset to the committed one, so librdkafka starts
-  // there without fetching it again. On failure the offsets stay unset and
-  // librdkafka fetches them itself; only the skipping is lost: at-least-once
-  // runs those messages again. Under exactly-once that would write their
-  // records twice (their transactions committed): the caller defers them
-  // (DeferUnread) instead.
-  if (rd_kafka_resp_err_t err = consumer->ReadCommitted(partitions, timeout_ms)) {
-    if (config.delivery == Delivery::kExactlyOnce) {
-      spdlog::warn("{}: exactly-once: reading committed offsets: {}; {} partitions wait, paused, until they are read",
-                   config.name, rd_kafka_err2str(err), partitions->cnt);
-      return std::nullopt;
-    }
-    spdlog::warn("{}: reading committed offsets: {}; completed messages above them will run again", config.name,
-                 rd_kafka_err2str(err));
-    return done;
-  }
-  for (int i = 0; i < partitions->cnt; ++i) {
-    const auto& e = partitions->elems[i];
-    if (e.err || e.offset < 0 || e.metadata_size == 0) continue;
-    std::string_view metadata(static_cast<const char*>(e.metadata), e.metadata_size);
-    auto completed = runtime::DecodeCompletions(e.offset, metadata);
-    TopicPartition tp{e.topic, Partition(e.partition)};
-    if (!completed.ok()) {
-      spdlog::warn("{}: {}: ignoring commit metadata: {}", config.name, tp.ToString(), completed.status().ToString());
-      continue;
-    }
-    if (!completed->empty()) done[tp] = std::move(completed.value());
-  }
-  return done;
-}
-
-void Runtime::Impl::DeferUnread(const std::vector<TopicPartition>& partitions) {
-  kafka::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
-  for (const auto& tp : partitions) {
-    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition.value());
-    unread.push_back(tp);
-  }
-  // No lane, so nothing would run; paused, so nothing is fetched meanwhile.
-  consumer->Pause(list.get());
-}
-
-void Runtime::Impl::RetryUnread() {
-  kafka::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(unread.size())));
-  for (const auto& tp : unread) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition.value());
-  auto read = ReadCommitted(list.get(), kCommittedRetryTimeoutMs);
-  if (!read) return;  // the next tick tries again
-  for (const auto& lane : assignment.Add(unread, env, *read)) state->AssignStores(lane);
-  runtime::SeekToCommitted(*consumer, config, list.get());
-  spdlog::info("{}: exactly-once: read the committed offsets of {} deferred partitions; they resume", config.name,
-               list->cnt);
-  unread.clear();
-}
-
-void Runtime::Impl::Assign(rd_kafka_topic_partition_list_t* partitions) {
-  auto added = ToVector(partitions);
-  auto read = ReadCommitted(partitions);
-  if (!read) {
-    consumer->ApplyAssignment(partitions, true);
-    DeferUnread(added);
-    Notify(RebalanceKind::kAssigned, std::move(added));
-    return;
-  }
-  auto& already_done = *read;
-  state->AssignTables(partitions, already_done);
-  // A lane's stores hold it before its first message arrives (this thread dispatches).
-  for (const auto& lane : assignment.Add(added, env, already_done)) state->AssignStores(lane);
-  // Lanes exist before the partitions are assigned, so no message finds none.
-  consumer->ApplyAssignment(partitions, true);
-  // A partition paused under a previous ownership must start flowing again.
-  consumer->Resume(partitions);
-  Notify(RebalanceKind::kAssigned, std::move(added));
-}
-
-void Runtime::Impl::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
-  auto removed = ToVector(partitions);
-  std::erase_if(unread, [&](const TopicPartition& tp) { return std::binary_search(removed.begin(), removed.end(), tp); });
-  // Readers stop answering for these at once: the next owner will.
-  state->RevokeTables(removed);
-  std::vector<std::shared_ptr<Lane>> going = assignment.Find(removed);
-  if (lost) {
-    // Another member may own these already: never commit for them. Still wait
-    // for the in-flight slice, so that if a partition comes back to us its new
-    // lane never runs beside the old one.
-    for (const auto& lane : going) lane->Retire();
-    for (const auto& lane : going) lane->Revoke(true);
-    auto deadline = Clock::now() + config.revoke_timeout;
-    for (const auto& lane : going) lane->WaitIdle(deadline);
-  } else {
-    // Leaving the group revokes what Shutdown() already drained for up to
-    // shutdown.timeout: a handler still busy then is not waited for again.
-    Drain(going, consumer->closing() ? std::chrono::milliseconds(0) : config.revoke_timeout);
-    // Whatever finishes after this commit must not send records.
-    for (const auto& lane : going) lane->Retire();
-    // Once it left the group, this member can commit nothing.
-    if (!consumer->left_group()) commit_strategy->Commit(true, going, kRevokeCommitRetryMs);
-  }
-  state->RevokeStores(removed);
-  // By partition, not from `going`: a failed transaction commit above has
-  // replaced the lanes (RewindToCommitted).
-  assignment.Remove(removed);
-  if (lost && !going.empty()) commit_strategy->OnLost(removed);
-  consumer->ApplyAssignment(partitions, false);
-  Notify(lost ? RebalanceKind::kLost : RebalanceKind::kRevoked, std::move(removed));
-}
-
 void Runtime::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
   rebalances++;
-  RebalanceRecord record{std::chrono::system_clock::now(), RebalanceKind::kAssigned, ToVector(partitions)};
+  RebalanceRecord record{std::chrono::system_clock::now(), RebalanceKind::kAssigned, kafka::ToVector(partitions)};
   const auto start = Clock::now();
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    Assign(partitions);
-  } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-    const bool lost = consumer->AssignmentLost();
-    record.kind = lost ? RebalanceKind::kLost : RebalanceKind::kRevoked;
-    Revoke(partitions, lost);
-  } else {
-    spdlog::error("{}: rebalance error: {}", config.name, rd_kafka_err2str(err));
-    record.kind = RebalanceKind::kLost;
-    Revoke(partitions, true);
-  }
+  record.kind = rebalance->OnRebalance(err, partitions);
   record.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   std::optional<std::string> id = consumer->MemberId();
   {
@@ -556,16 +321,6 @@ void Runtime::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partitio
     if (recent_rebalances.size() > kRecentRebalances) recent_rebalances.pop_front();
   }
   announce_now = true;
-}
-
-void Runtime::Impl::Notify(RebalanceKind kind, std::vector<TopicPartition> changed) {
-  if (!config.on_rebalance) return;
-  RebalanceEvent ev{kind, config.name, std::move(changed), Assignment()};
-  try {
-    config.on_rebalance(ev);
-  } catch (const std::exception& e) {
-    spdlog::error("{}: on_rebalance threw: {}", config.name, e.what());
-  }
 }
 
 // On the thread polling the consumer: Start's (in WaitForBrokers) or the poll thread.
@@ -618,7 +373,7 @@ void Runtime::Impl::Tick() {
   // An announcement carries fresh watermarks too.
   if (announce || now >= next_tick) RefreshWatermarks(assignment.Lanes());
   if (now >= next_tick) {
-    if (!unread.empty()) RetryUnread();
+    rebalance->RetryUnread();
     state->CheckRestores();
     next_tick = now + std::chrono::seconds(1);
     const uint64_t processed = Stats().processed;
@@ -636,7 +391,7 @@ void Runtime::Impl::Tick() {
 void Runtime::Impl::Shutdown() {
   auto all = assignment.Lanes();
   const std::chrono::milliseconds drain_timeout = shutdown_timeout;
-  const auto busy = Drain(all, drain_timeout);
+  const auto busy = rebalance->Drain(all, drain_timeout);
   commit_strategy->Commit(true, all, kCommitTimeoutMs);
   if (!busy.empty() && fatal_status.ok()) {
     std::string left;
@@ -758,43 +513,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeConfig config) {
   // Empty brokers: the `kstrand broker` of this machine; an embedded broker's
   // consumer properties go under config.kafka (kafka/local_broker.h).
   KSTRAND_RETURN_IF_ERROR(kafka::ResolveMemberConnection(&config.brokers, &config.kafka));
-  if (config.group_id.empty()) return Status(Errc::kInvalidArgument, "group id: empty");
-  if (config.topics.empty()) return Status(Errc::kInvalidArgument, "no topics to consume");
-  for (const auto& t : config.topics) {
-    if (t.topic.empty()) return Status(Errc::kInvalidArgument, "topics: empty topic name");
-    const std::string where = "topic " + t.topic + ": ";
-    int kinds = bool(t.handler) + bool(t.async_handler) + bool(t.batch_handler) + bool(t.table);
-    if (kinds != 1) {
-      return Status(Errc::kInvalidArgument, where + (kinds == 0 ? "no handler" : "more than one handler; set one"));
-    }
-    for (const auto& store : t.stores) {
-      if (!store) return Status(Errc::kInvalidArgument, where + "a null store");
-      if (t.table) return Status(Errc::kInvalidArgument, where + "a table cannot have stores (no handler writes them)");
-      for (const auto& other : config.topics) {
-        if (&other != &t && std::count(other.stores.begin(), other.stores.end(), store)) {
-          return Status(Errc::kInvalidArgument, where + "store " + store->name() + " is used by topic " +
-                                                    other.topic + " too; a store follows one topic's partitions");
-        }
-      }
-    }
-    if (t.batch_handler && t.ordering == Ordering::kUnordered) {
-      return Status(Errc::kInvalidArgument, where + "a batch handler needs partition or key ordering");
-    }
-    const FailurePolicy& f = t.on_failure;
-    if (f.max_attempts < 1) return Status(Errc::kInvalidArgument, where + "max_attempts must be at least 1");
-    if (f.backoff.count() < 0 || f.max_backoff < f.backoff) {
-      return Status(Errc::kInvalidArgument, where + "backoff must be >= 0 and max_backoff >= backoff");
-    }
-    if (f.then == FailureAction::kDeadLetter && f.dead_letter_topic.empty()) {
-      return Status(Errc::kInvalidArgument, where + "dead-letter policy without a dead_letter_topic");
-    }
-    if (f.dead_letter_topic == t.topic) {
-      return Status(Errc::kInvalidArgument, where + "the dead-letter topic cannot be the topic itself");
-    }
-    if (std::count_if(config.topics.begin(), config.topics.end(), [&](const auto& o) { return o.topic == t.topic; }) > 1) {
-      return Status(Errc::kInvalidArgument, "topic " + t.topic + ": given twice");
-    }
-  }
+  KSTRAND_RETURN_IF_ERROR(ValidateTopics(config));
   KSTRAND_RETURN_IF_ERROR(ValidateSettings(config));
   KSTRAND_RETURN_IF_ERROR(kafka::ValidateProperties(config.kafka));
   return std::unique_ptr<Runtime>(new Runtime(std::make_unique<Impl>(std::move(config))));

@@ -1,5 +1,4 @@
-// Validation of a whole RuntimeConfig against the settings table
-// (config.cc), used by Runtime::Create.
+// Validation of a whole RuntimeConfig (config.cc), used by Runtime::Create.
 #pragma once
 
 #include "kstrand/config.h"
@@ -14,5 +13,8 @@ Status ValidateSettings(const RuntimeConfig& config);
 // (group.id, enable.auto.commit, transactional.id, ...), naming the field to
 // use instead.
 Status ValidateKafkaProperties(const RuntimeConfig& config);
+// The group id and the topics: each with one handler, stores not shared
+// between topics, a consistent failure policy, no topic twice.
+Status ValidateTopics(const RuntimeConfig& config);
 
 }  // namespace kstrand
