@@ -23,35 +23,51 @@ int64_t ToMillis(system_clock::time_point t) {
 }
 system_clock::time_point FromMillis(int64_t ms) { return system_clock::time_point(milliseconds(ms)); }
 
+// The fields of a record that map one to one onto a member, one list for
+// encoding and decoding: `field(name, member)` for each.
+template <typename A, typename F>
+void ForEachPlainField(A& a, F&& field) {
+  field("instance", a.instance);
+  field("group", a.group);
+  field("member", a.member);
+  field("host", a.host);
+  field("pid", a.pid);
+  field("endpoint", a.endpoint);
+}
+template <typename P, typename F>
+void ForEachPlainField(P& p, F&& field) requires std::is_same_v<std::remove_const_t<P>, AnnouncedPartition> {
+  field("topic", p.partition.topic);
+  field("committed", p.committed);
+  field("end_offset", p.end_offset);
+  field("lag", p.lag);
+  field("processed", p.processed);
+  field("in_flight", p.in_flight);
+  field("paused", p.paused);
+}
+
 }  // namespace
 
 bool IsLive(const Announcement& a, system_clock::time_point now) {
   return now - a.updated < 3 * a.interval + kClockSkew;
 }
 
+AnnouncedPartition Announced(const PartitionStats& p) {
+  return {p.partition, p.committed, p.end_offset, p.lag, p.processed, p.in_flight, p.paused};
+}
+
+void to_json(json& j, const AnnouncedPartition& p) {
+  j = json::object();
+  ForEachPlainField(p, [&](const char* name, const auto& value) { j[name] = value; });
+  j["partition"] = p.partition.partition.value();
+}
+
 std::string EncodeAnnouncement(const Announcement& a) {
-  json parts = json::array();
-  for (const auto& p : a.partitions) {
-    parts.push_back({{"topic", p.partition.topic},
-                     {"partition", p.partition.partition.value()},
-                     {"committed", p.committed},
-                     {"end_offset", p.end_offset},
-                     {"lag", p.lag},
-                     {"processed", p.processed},
-                     {"in_flight", p.in_flight},
-                     {"paused", p.paused}});
-  }
   json j = {{"v", 1},
-            {"instance", a.instance},
-            {"group", a.group},
-            {"member", a.member},
-            {"host", a.host},
-            {"pid", a.pid},
-            {"endpoint", a.endpoint},
             {"interval_ms", a.interval.count()},
             {"started_ms", ToMillis(a.started)},
             {"updated_ms", ToMillis(a.updated)},
-            {"partitions", std::move(parts)}};
+            {"partitions", a.partitions}};
+  ForEachPlainField(a, [&](const char* name, const auto& value) { j[name] = value; });
   return j.dump();
 }
 
@@ -82,12 +98,7 @@ Result<Announcement> DecodeAnnouncement(std::string_view text) {
   int64_t version = 0, interval_ms = 0, started_ms = 0, updated_ms = 0;
   Announcement a;
   get(j, "v", version);
-  get(j, "instance", a.instance);
-  get(j, "group", a.group);
-  get(j, "member", a.member);
-  get(j, "host", a.host);
-  get(j, "pid", a.pid);
-  get(j, "endpoint", a.endpoint);
+  ForEachPlainField(a, [&](const char* name, auto& value) { get(j, name, value); });
   get(j, "interval_ms", interval_ms);
   get(j, "started_ms", started_ms);
   get(j, "updated_ms", updated_ms);
@@ -102,14 +113,8 @@ Result<Announcement> DecodeAnnouncement(std::string_view text) {
       }
       AnnouncedPartition p;
       int32_t partition = -1;
-      get(e, "topic", p.partition.topic);
+      ForEachPlainField(p, [&](const char* name, auto& value) { get(e, name, value); });
       get(e, "partition", partition);
-      get(e, "committed", p.committed);
-      get(e, "end_offset", p.end_offset);
-      get(e, "lag", p.lag);
-      get(e, "processed", p.processed);
-      get(e, "in_flight", p.in_flight);
-      get(e, "paused", p.paused);
       p.partition.partition = Partition(partition);
       a.partitions.push_back(std::move(p));
     }

@@ -15,11 +15,16 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
+#include "kstrand/runtime.h"
 #include "kstrand/status.h"
 #include "kstrand/types.h"
 
 namespace kstrand::group {
 
+// A partition as its owner reports it: the one shape of a partition's
+// progress in the group views (http::GroupPartition adds its owner).
 struct AnnouncedPartition {
   TopicPartition partition;
   int64_t committed = -1;
@@ -42,6 +47,12 @@ struct Announcement {
   std::chrono::system_clock::time_point updated;
   std::vector<AnnouncedPartition> partitions;  // the assignment, sorted
 };
+
+// The owner's live figures of a partition, as it announces them.
+AnnouncedPartition Announced(const PartitionStats& p);
+// {"topic", "partition", "committed", "end_offset", "lag", "processed",
+// "in_flight", "paused"}: the record's form, and the status API's.
+void to_json(nlohmann::json& j, const AnnouncedPartition& p);
 
 std::string EncodeAnnouncement(const Announcement& a);
 // Strict: names the first missing or mistyped field.

@@ -23,6 +23,7 @@
 
 #include "kafka/admin.h"
 #include "kafka/client.h"
+#include "kafka/lag.h"
 #include "kafka/error.h"
 #include "kafka/handles.h"
 #include "kafka/local_broker.h"
@@ -436,8 +437,7 @@ class GroupInspector::Impl {
         auto low = lows->find(p.partition);
         from = low == lows->end() ? -1 : low->second;
       }
-      // A commit past the end (a topic deleted and re-created) is no backlog.
-      p.lag = p.end_offset < 0 || from < 0 ? -1 : std::max<int64_t>(p.end_offset - from, 0);
+      p.lag = kafka::Lag(p.end_offset, from);
     }
     return Status::Ok();
   }

@@ -25,6 +25,14 @@ std::string MemberId(std::string_view name, std::string_view host, int64_t pid) 
   return std::string(name) + "@" + std::string(host) + ":" + std::to_string(pid);
 }
 
+GroupPartition Owned(const group::AnnouncedPartition& progress, const GroupMember& owner) {
+  GroupPartition row;
+  static_cast<group::AnnouncedPartition&>(row) = progress;
+  row.owner = owner.name;
+  row.owner_id = owner.id;
+  return row;
+}
+
 }  // namespace
 
 GroupView BuildGroupView(std::string group, const std::vector<MemberSnapshot>& local,
@@ -49,10 +57,7 @@ GroupView BuildGroupView(std::string group, const std::vector<MemberSnapshot>& l
     GroupMember gm{.name = m.name, .id = MemberId(m.name, host, pid), .host = std::string(host), .pid = pid,
                    .local = true, .started = m.stats.started, .partitions = m.stats.partitions.size()};
     for (const PartitionStats& p : m.stats.partitions) {
-      claim({GroupPartition{.partition = p.partition, .owner = gm.name, .owner_id = gm.id, .committed = p.committed,
-                            .end_offset = p.end_offset, .lag = p.lag, .processed = p.processed,
-                            .in_flight = p.in_flight, .paused = p.paused},
-             true, {}});
+      claim({Owned(group::Announced(p), gm), true, {}});
     }
     view.members.push_back(std::move(gm));
   }
@@ -74,10 +79,7 @@ GroupView BuildGroupView(std::string group, const std::vector<MemberSnapshot>& l
     GroupMember gm{.name = a.member, .id = MemberId(a.member, a.host, a.pid), .host = a.host, .pid = a.pid,
                    .endpoint = a.endpoint, .local = false, .started = a.started, .partitions = a.partitions.size()};
     for (const group::AnnouncedPartition& p : a.partitions) {
-      claim({GroupPartition{.partition = p.partition, .owner = gm.name, .owner_id = gm.id, .committed = p.committed,
-                            .end_offset = p.end_offset, .lag = p.lag, .processed = p.processed,
-                            .in_flight = p.in_flight, .paused = p.paused},
-             false, a.updated});
+      claim({Owned(p, gm), false, a.updated});
     }
     view.members.push_back(std::move(gm));
   }

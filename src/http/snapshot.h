@@ -42,16 +42,10 @@ struct GroupMember {
   size_t partitions = 0;
 };
 
-struct GroupPartition {
-  TopicPartition partition;
+// A partition's progress (live, or as its owner announced it) and its owner.
+struct GroupPartition : group::AnnouncedPartition {
   std::string owner;     // GroupMember::name
   std::string owner_id;  // GroupMember::id
-  int64_t committed = -1;
-  int64_t end_offset = -1;
-  int64_t lag = -1;
-  uint64_t processed = 0;  // since the owner was assigned it
-  size_t in_flight = 0;
-  bool paused = false;
 };
 
 struct GroupView {

@@ -122,16 +122,10 @@ json Group(const GroupView& g) {
   }
   json partitions = json::array();
   for (const GroupPartition& p : g.partitions) {
-    partitions.push_back({{"topic", p.partition.topic},
-                          {"partition", p.partition.partition.value()},
-                          {"owner", p.owner},
-                          {"owner_id", p.owner_id},
-                          {"committed", p.committed},
-                          {"end_offset", p.end_offset},
-                          {"lag", p.lag},
-                          {"processed", p.processed},
-                          {"in_flight", p.in_flight},
-                          {"paused", p.paused}});
+    json row = static_cast<const group::AnnouncedPartition&>(p);
+    row["owner"] = p.owner;
+    row["owner_id"] = p.owner_id;
+    partitions.push_back(std::move(row));
   }
   return {{"name", g.name}, {"note", g.note}, {"members", std::move(members)}, {"partitions", std::move(partitions)}};
 }

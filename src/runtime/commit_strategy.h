@@ -45,14 +45,18 @@ namespace kstrand::runtime {
 void SeekToCommitted(kafka::Consumer& consumer, const RuntimeConfig& config,
                      rd_kafka_topic_partition_list_t* partitions);
 
+// What the parts that act on one member's partitions (the commit strategy,
+// the rebalance paths) act on; everything outlives them.
+struct MemberParts {
+  const RuntimeConfig& config;
+  kafka::Consumer& consumer;
+  Assignment& assignment;
+  std::shared_ptr<LaneEnv> env;
+};
+
 class CommitStrategy {
  public:
-  // What a strategy acts on; everything outlives it.
-  struct Parts {
-    const RuntimeConfig& config;
-    kafka::Consumer& consumer;
-    Assignment& assignment;
-    std::shared_ptr<LaneEnv> env;
+  struct Parts : MemberParts {
     // Sets the committed offsets of `partitions` in the list and returns the
     // completions a previous owner left above them (commit metadata);
     // exactly-once: nullopt if they could not be read.

@@ -46,12 +46,7 @@ namespace kstrand::runtime {
 
 class Rebalance {
  public:
-  // What it acts on; everything outlives it.
-  struct Parts {
-    const RuntimeConfig& config;
-    kafka::Consumer& consumer;
-    Assignment& assignment;
-    std::shared_ptr<LaneEnv> env;
+  struct Parts : MemberParts {
     StateBinding& state;
     CommitStrategy& commit_strategy;
   };

@@ -208,13 +208,14 @@ Status Runtime::Impl::Start() {
       connect_ms);
   if (!bound.ok()) return bound.status();
   state = std::move(bound.value());
+  const runtime::MemberParts member_parts{config, *consumer, assignment, env};
   commit_strategy = runtime::CommitStrategy::For(
-      config.delivery, {config, *consumer, assignment, env,
+      config.delivery, {member_parts,
                         [this](rd_kafka_topic_partition_list_t* partitions) { return rebalance->ReadCommitted(partitions); },
                         [this](const std::vector<TopicPartition>& partitions) { rebalance->DeferUnread(partitions); },
                         [this](const std::string& topic) { return state->IsTable(topic); }, commits, commit_errors});
   rebalance = std::make_unique<runtime::Rebalance>(
-      runtime::Rebalance::Parts{config, *consumer, assignment, env, *state, *commit_strategy});
+      runtime::Rebalance::Parts{member_parts, *state, *commit_strategy});
   // Subscribe last: a Start that fails after subscribing would leave a
   // consumer whose close runs rebalance callbacks into a half-built runtime.
   std::vector<std::string> subscription;
@@ -351,9 +352,7 @@ void Runtime::Impl::Announce() {
   a.interval = config.members_interval;
   RuntimeStats stats = Stats();
   a.started = stats.started;
-  for (const auto& p : stats.partitions) {
-    a.partitions.push_back({p.partition, p.committed, p.end_offset, p.lag, p.processed, p.in_flight, p.paused});
-  }
+  for (const auto& p : stats.partitions) a.partitions.push_back(group::Announced(p));
   announcer->Publish(std::move(a));
 }
 
