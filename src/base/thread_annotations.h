@@ -26,4 +26,5 @@
 #define ACQUIRE_SHARED(...) KSTRAND_THREAD_ANNOTATION(acquire_shared_capability(__VA_ARGS__))
 #define RELEASE_SHARED(...) KSTRAND_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
 #define ASSERT_CAPABILITY(x) KSTRAND_THREAD_ANNOTATION(assert_capability(x))
+#define RETURN_CAPABILITY(x) KSTRAND_THREAD_ANNOTATION(lock_returned(x))
 #define NO_THREAD_SAFETY_ANALYSIS KSTRAND_THREAD_ANNOTATION(no_thread_safety_analysis)

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 
+#include "kafka/lag.h"
 #include "runtime/offset_metadata.h"
 #include "runtime/sub_lane.h"
 
@@ -153,7 +155,7 @@ bool Lane::Push(std::vector<Message>& messages) {
   std::vector<std::shared_ptr<SubLane>> schedule;
   {
     MutexLock lock(mu_);
-    if (revoked_.load() || stopped_.load()) {
+    if (state() != LaneState::kActive) {
       messages.clear();
       return false;
     }
@@ -172,11 +174,7 @@ bool Lane::Push(std::vector<Message>& messages) {
       sub->OnLaneOf(this);
       buffered_bytes_ += m.size();
       ++buffered_;
-      sub->queued_.push_back(std::move(m));
-      if (sub->state_ == SubLane::State::kIdle) {
-        sub->state_ = SubLane::State::kQueued;
-        (holds_ > 0 ? held_ : schedule).push_back(live_.at(sub));
-      }
+      if (sub->EnqueueLocked(std::move(m))) (holds_ > 0 ? held_ : schedule).push_back(live_.at(sub));
     }
   }
   messages.clear();
@@ -187,7 +185,7 @@ bool Lane::Push(std::vector<Message>& messages) {
 bool Lane::TryPause() {
   MutexLock lock(mu_);
   if (paused_.load()) return false;
-  if (!stopped_.load() && !FullLocked()) return false;
+  if (!stopped() && !FullLocked()) return false;
   paused_.store(true);
   return true;
 }
@@ -214,42 +212,83 @@ bool Lane::HasRoomLocked() const {
 }
 
 void Lane::DropQueuedLocked() {
-  // Sub-lanes that are running finish their current step and then see the
-  // lane halted; the others are dropped here with their messages.
-  std::vector<SubLane*> waiting;
-  for (auto& [raw, sub] : live_) {
-    sub->OnLaneOf(this);
-    if (sub->state_ == SubLane::State::kRunning || sub->state_ == SubLane::State::kAwaiting) {
-      buffered_ -= sub->queued_.size();
-      for (const Message& m : sub->queued_) buffered_bytes_ -= m.size();
-      sub->queued_.clear();
-    } else {
-      waiting.push_back(sub.get());
-    }
-  }
+  // A sub-lane drops itself from live_ when nobody runs it: iterate a copy.
+  std::vector<SubLane*> subs;
+  subs.reserve(live_.size());
+  for (auto& [raw, sub] : live_) subs.push_back(sub.get());
   held_.clear();
-  for (SubLane* sub : waiting) {
+  for (SubLane* sub : subs) {
     sub->OnLaneOf(this);
-    sub->AbandonLocked();
+    sub->HaltLocked();
   }
+}
+
+void Lane::MoveTo(LaneState next) {
+  const LaneState was = state();
+  assert(next >= was);  // every transition moves down the list
+  state_.store(next);
+  // Queued messages stay pending: the frontier stops at the first of them.
+  if (Halted(next) && !Halted(was)) DropQueuedLocked();
+  NotifyIdleLocked();
 }
 
 void Lane::Revoke(bool drop_buffered) {
   // Handlers told first, outside the lock: a stop_callback runs here, on this thread.
   stop_.request_stop();
   MutexLock lock(mu_);
-  drop_buffered_ = drop_buffered;
-  revoked_ = true;
-  if (drop_buffered) DropQueuedLocked();  // their offsets stay pending: the frontier stops at the first
-  NotifyIdleLocked();
+  switch (state()) {
+    case LaneState::kActive:
+    case LaneState::kDraining:
+      MoveTo(drop_buffered ? LaneState::kDropping : LaneState::kDraining);
+      break;
+    case LaneState::kStopped:
+      MoveTo(LaneState::kDropping);
+      break;
+    case LaneState::kDropping:
+    case LaneState::kRetired:
+      break;
+  }
+}
+
+void Lane::Retire() {
+  stop_.request_stop();
+  MutexLock lock(mu_);
+  MoveTo(LaneState::kRetired);
+}
+
+void Lane::StopLocked() {
+  if (state() == LaneState::kActive) MoveTo(LaneState::kStopped);
+  else if (state() == LaneState::kDraining) MoveTo(LaneState::kDropping);
+}
+
+void Lane::TookLocked(size_t n, size_t bytes) {
+  buffered_ -= n;
+  buffered_bytes_ -= bytes;
+  in_flight_ += n;
+  WakePollerIfRoomLocked();
+}
+
+void Lane::CompletedLocked(std::span<const Message> done) {
+  for (const Message& m : done) frontier_.Complete(m.offset().value());
+  in_flight_ -= done.size();
+  // The frontier moved: a partition paused at max.ahead may have room again.
+  if (!done.empty()) WakePollerIfRoomLocked();
+}
+
+void Lane::DroppedLocked(size_t running, size_t queued, size_t bytes) {
+  in_flight_ -= running;
+  buffered_ -= queued;
+  buffered_bytes_ -= bytes;
+}
+
+void Lane::WakePollerIfRoomLocked() {
+  if (paused_.load() && !stopped() && HasRoomLocked()) env_->WakePoller();
 }
 
 bool Lane::WaitIdle(Clock::time_point deadline) {
   MutexLock lock(mu_);
-  while (!(in_flight_ == 0 && (drop_buffered_.load() || stopped_.load() || buffered_ == 0))) {
-    if (!lock.WaitUntil(idle_cv_, deadline)) {
-      return in_flight_ == 0 && (drop_buffered_.load() || stopped_.load() || buffered_ == 0);
-    }
+  while (!(in_flight_ == 0 && (HaltedLocked() || buffered_ == 0))) {
+    if (!lock.WaitUntil(idle_cv_, deadline)) return in_flight_ == 0 && (HaltedLocked() || buffered_ == 0);
   }
   return true;
 }
@@ -283,14 +322,14 @@ PartitionStats Lane::Snapshot() const {
   s.generation = generation_;
   s.assigned_since = assigned_since_;
   s.committed = committed_.load();
-  s.processed = processed_.load();
-  s.failed = failed_.load();
-  s.retried = retried_.load();
-  s.dead_lettered = dead_lettered_.load();
-  s.skipped = skipped_.load();
+  s.processed = counters_.processed.load();
+  s.failed = counters_.failed.load();
+  s.retried = counters_.retried.load();
+  s.dead_lettered = counters_.dead_lettered.load();
+  s.skipped = counters_.skipped.load();
   s.paused = paused_.load();
-  s.stopped = stopped_.load();
-  s.latency = latency_.Snapshot();
+  s.stopped = stopped();
+  s.latency = counters_.latency.Snapshot();
   s.end_offset = high_watermark_.load();
   {
     MutexLock lock(mu_);
@@ -301,7 +340,7 @@ PartitionStats Lane::Snapshot() const {
   // Lag as kafka-consumer-groups reports it: from the committed offset; before
   // the first commit, from where consumption starts.
   const int64_t from = s.committed >= 0 ? s.committed : s.frontier >= 0 ? s.frontier : low_watermark_.load();
-  if (s.end_offset >= 0 && from >= 0) s.lag = std::max<int64_t>(0, s.end_offset - from);
+  s.lag = kafka::Lag(s.end_offset, from);
   return s;
 }
 

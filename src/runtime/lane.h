@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -98,6 +99,34 @@ class LaneEnv {
 
 class SubLane;
 
+// Where a lane is in its life. Every transition moves down this list; the
+// named transitions are Lane::Revoke, Lane::Retire and, from a sub-lane,
+// Lane::StopLocked.
+//
+//   state      takes messages  runs what it queued   sends, is committed from
+//   kActive    yes             yes                   yes
+//   kStopped   no              no (dropped)          yes: up to the failed message
+//   kDraining  no              yes                   yes
+//   kDropping  no              no (dropped)          yes
+//   kRetired   no              no (dropped)          no
+//
+//   kActive   --StopLocked-->  kStopped    a failure stopped the partition
+//   kActive   --Revoke(keep)-> kDraining   at-most-once: queued work was committed
+//   kActive   --Revoke(drop)-> kDropping   the next owner reads it again
+//   kStopped  --Revoke-->      kDropping
+//   kDraining --StopLocked-->  kDropping
+//   any       --Retire-->      kRetired    its revoke commits, or it was lost
+enum class LaneState : uint8_t { kActive, kStopped, kDraining, kDropping, kRetired };
+
+// A lane's counters and handler latency, in one place: its sub-lanes count,
+// Snapshot reads. Lock-free.
+struct LaneCounters {
+  // processed: handler succeeded; failed: last attempt failed (then
+  // dead-lettered, skipped or stopped); retried: attempts after a failure.
+  std::atomic<uint64_t> processed{0}, failed{0}, retried{0}, dead_lettered{0}, skipped{0};
+  LatencyRecorder latency;
+};
+
 class Lane final : public std::enable_shared_from_this<Lane> {
  public:
   // `already_done`: offsets a previous owner completed above the committed
@@ -117,22 +146,24 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   // Messages still queue (within the lane's bounds). Call Hold before Push.
   void Hold();
   void Release() { Release(false); }
-  bool revoked() const { return revoked_.load(); }
-  // No commit will be built from this lane again (its revoke is committing, or
-  // it was lost). Work finishing later sends no records: no commit would
-  // cover them, and under exactly-once they would outlive their message.
-  void Retire() { retired_.store(true); }
-  bool retired() const { return retired_.load(); }
+
+  LaneState state() const { return state_.load(); }
+  bool revoked() const { return state() >= LaneState::kDraining; }
+  bool stopped() const { return state() == LaneState::kStopped; }
+  // No commit will be built from this lane again and nothing finishing in it
+  // sends records (no commit would cover them; under exactly-once they would
+  // outlive their message).
+  bool retired() const { return state() == LaneState::kRetired; }
 
   // Queues messages (in offset order) and schedules their sub-lanes; `messages`
-  // is left empty. Returns false, dropping them, once revoked or stopped.
+  // is left empty. Returns false, dropping them, unless the lane is kActive.
   bool Push(std::vector<Message>& messages);
   bool Push(Message message);
   // At or above a bound (messages, bytes, offsets ahead): pause the partition.
   bool Full() const;
   // Below half of every bound: a paused partition may resume.
   bool HasRoom() const;
-  bool stopped() const { return stopped_.load(); }
+  // Backpressure, apart from the state: the partition is paused at the consumer.
   bool paused() const { return paused_.load(); }
   void SetPaused(bool paused) { paused_.store(paused); }
   // If not paused and stopped or Full(), marks the lane paused and returns
@@ -140,12 +171,15 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   // the lock, so a sub-lane draining meanwhile sees the mark and wakes the poller.
   bool TryPause();
 
-  // Stop feeding. With drop_buffered, queued messages are discarded (they stay
-  // uncommitted and are read again by the next owner), a sub-lane waiting to
-  // retry gives up, and a running sync slice stops at its next message;
-  // without it, everything queued still runs (at-most-once).
+  // Stop feeding (-> kDropping with `drop_buffered`, else kDraining) and
+  // request every handler's stop token. Dropping discards what is queued (it
+  // stays uncommitted and is read again by the next owner), a sub-lane
+  // waiting to retry gives up, and a running sync slice stops at its next
+  // message; draining runs what is queued (at-most-once).
   void Revoke(bool drop_buffered);
-  // Waits until nothing is in flight (and, without drop, nothing queued).
+  // -> kRetired: its revoke commits, or it was lost.
+  void Retire();
+  // Waits until nothing is in flight (and, unless halted, nothing queued).
   bool WaitIdle(std::chrono::steady_clock::time_point deadline);
   bool Idle() const;
 
@@ -165,19 +199,39 @@ class Lane final : public std::enable_shared_from_this<Lane> {
 
   PartitionStats Snapshot() const;
 
- private:
-  friend class SubLane;
+  // ---- for its sub-lanes (sub_lane.h), which report to it under mu() ----
+  Mutex& mu() const RETURN_CAPABILITY(mu_) { return mu_; }
+  const TopicHandler& spec() const { return *spec_; }
+  LaneEnv& env() const { return *env_; }
+  LaneCounters& counters() { return counters_; }
+  std::stop_token stop_token() const { return stop_.get_token(); }
+  // Runs nothing more: kStopped, kDropping or kRetired.
+  bool HaltedLocked() const REQUIRES(mu_) { return Halted(state()); }
+  // A running sync slice stops at its next message.
+  bool DroppingLocked() const REQUIRES(mu_) { return state() >= LaneState::kDropping; }
+  // A failure stopped the partition: drops what is queued.
+  void StopLocked() REQUIRES(mu_);
+  // `n` queued messages (`bytes` in all) were taken to run.
+  void TookLocked(size_t n, size_t bytes) REQUIRES(mu_);
+  // Running messages completed: the frontier passes them.
+  void CompletedLocked(std::span<const Message> done) REQUIRES(mu_);
+  // Messages dropped uncommitted: `running` taken, `queued` (`bytes`) not yet.
+  void DroppedLocked(size_t running, size_t queued, size_t bytes) REQUIRES(mu_);
+  // A sub-lane went idle and empty; forgets it.
+  void ForgetLocked(SubLane* sub) REQUIRES(mu_);
 
+ private:
+  static bool Halted(LaneState s) { return s == LaneState::kStopped || s >= LaneState::kDropping; }
+  void MoveTo(LaneState next) REQUIRES(mu_);
   bool FullLocked() const REQUIRES(mu_);
   bool HasRoomLocked() const REQUIRES(mu_);
-  bool HaltedLocked() const REQUIRES(mu_) { return stopped_.load() || (revoked_.load() && drop_buffered_.load()); }
+  // A paused partition whose lane has room again: wake the poller to resume it.
+  void WakePollerIfRoomLocked() REQUIRES(mu_);
   SubLane* SubLaneFor(const Message& m) REQUIRES(mu_);  // creates it if needed
   SubLane* NewSubLaneLocked(std::string key) REQUIRES(mu_);  // added to live_
   void Release(bool predecessor_idle) EXCLUDES(mu_);
   // Drops every queued message and every sub-lane not running.
   void DropQueuedLocked() REQUIRES(mu_);
-  // A sub-lane went idle and empty; forgets it.
-  void ForgetLocked(SubLane* sub) REQUIRES(mu_);
   // Wakes WaitIdle, and a successor lane once this one is idle.
   void NotifyIdleLocked() REQUIRES(mu_);
 
@@ -189,6 +243,8 @@ class Lane final : public std::enable_shared_from_this<Lane> {
 
   mutable Mutex mu_;
   std::condition_variable idle_cv_;
+  // Changed under mu_ (MoveTo), read without it.
+  std::atomic<LaneState> state_{LaneState::kActive};
   OffsetFrontier frontier_ GUARDED_BY(mu_);
   // Every sub-lane with work holds its place in live_ (the owning reference;
   // a sub-lane holds its Lane, and leaves live_ once idle and empty). The
@@ -207,20 +263,13 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   std::vector<std::shared_ptr<SubLane>> held_ GUARDED_BY(mu_);  // wait until holds_ is 0
   std::function<void()> on_idle_ GUARDED_BY(mu_);               // set by a successor
 
-  // Requested by Revoke (so by a revoke, a loss, a rewind and the runtime's
-  // stop): what handlers see as Message::stop_token().
+  // Requested by Revoke and Retire (so by a revoke, a loss, a rewind and the
+  // runtime's stop): what handlers see as Message::stop_token().
   std::stop_source stop_;
-  std::atomic<bool> drop_buffered_{false};  // set before revoked_
-  std::atomic<bool> revoked_{false};
-  std::atomic<bool> retired_{false};
-  std::atomic<bool> stopped_{false};
   std::atomic<bool> paused_{false};
   std::atomic<int64_t> committed_{-1};
   std::atomic<int64_t> low_watermark_{-1}, high_watermark_{-1};
-  LatencyRecorder latency_;
-  // processed: handler succeeded; failed: last attempt failed (then dead-lettered,
-  // skipped or stopped); retried: attempts after a failure.
-  std::atomic<uint64_t> processed_{0}, failed_{0}, retried_{0}, dead_lettered_{0}, skipped_{0};
+  LaneCounters counters_;
 };
 
 // Runs the handler, turning exceptions into a failed Status: no exception may
