@@ -24,6 +24,11 @@ inline Status KafkaStatus(rd_kafka_resp_err_t err, const std::string& context,
   return Status(MakeErrorCode(err), context + ": " + text);
 }
 
+// The error a consumed message carries (with the broker's text, if any).
+inline Status KafkaStatus(const rd_kafka_message_t& m, const std::string& context) {
+  return KafkaStatus(m.err, context, rd_kafka_message_errstr(&m));
+}
+
 // Consumes (destroys) the rd_kafka_error_t.
 Status KafkaStatus(rd_kafka_error_t* error, const std::string& context);
 

@@ -132,4 +132,48 @@ Status Producer::Flush(int timeout_ms) {
   return first_error();
 }
 
+namespace {
+
+// Consumes `error`.
+Producer::TxnResult Txn(rd_kafka_error_t* error, const char* what) {
+  if (!error) return {};
+  const TxnAction action = ClassifyTxnError(error);
+  return {KafkaStatus(error, what), action};
+}
+
+}  // namespace
+
+Producer::TxnResult Producer::InitTransactions(int timeout_ms) {
+  return Txn(rd_kafka_init_transactions(rk_.get(), timeout_ms), "registering the transactional.id");
+}
+
+Producer::TxnResult Producer::BeginTransaction() {
+  return Txn(rd_kafka_begin_transaction(rk_.get()), "beginning a transaction");
+}
+
+Producer::TxnResult Producer::SendOffsetsToTransaction(const rd_kafka_topic_partition_list_t* offsets,
+                                                       rd_kafka_t* consumer, int timeout_ms) {
+  std::unique_ptr<rd_kafka_consumer_group_metadata_t, decltype(&rd_kafka_consumer_group_metadata_destroy)> group(
+      rd_kafka_consumer_group_metadata(consumer), &rd_kafka_consumer_group_metadata_destroy);
+  return Txn(rd_kafka_send_offsets_to_transaction(rk_.get(), offsets, group.get(), timeout_ms),
+             "sending offsets to the transaction");
+}
+
+Producer::TxnResult Producer::CommitTransaction(int timeout_ms) {
+  return Txn(rd_kafka_commit_transaction(rk_.get(), timeout_ms), "committing the transaction");
+}
+
+Producer::TxnResult Producer::AbortTransaction(int timeout_ms) {
+  return Txn(rd_kafka_abort_transaction(rk_.get(), timeout_ms), "aborting the transaction");
+}
+
+Producer::TxnResult Producer::FatalError() const {
+  char reason[512] = "";
+  const rd_kafka_resp_err_t err = rd_kafka_fatal_error(rk_.get(), reason, sizeof(reason));
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  return {KafkaStatus(err, "the producer cannot go on", reason), ClassifyFatalProducerError(err)};
+}
+
+void Producer::Purge() { rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT); }
+
 }  // namespace kstrand::kafka

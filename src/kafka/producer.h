@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kafka/client.h"
+#include "kafka/error.h"
 #include "kstrand/message.h"
 #include "kstrand/status.h"
 
@@ -56,6 +57,27 @@ class Producer {
                       const Headers& headers, DeliveryCallback on_delivery, int32_t partition = -1);
   // Waits until every enqueued record is delivered or failed.
   Status Flush(int timeout_ms);
+
+  // Transactions, on a producer created with transactional.id. Each returns
+  // ok, or librdkafka's error with what it calls for (error.h, TxnAction).
+  struct TxnResult {
+    Status status;
+    TxnAction action = TxnAction::kRetry;  // when !status.ok()
+    bool ok() const { return status.ok(); }
+  };
+  TxnResult InitTransactions(int timeout_ms);
+  TxnResult BeginTransaction();
+  // `consumer`'s group metadata (member id, generation or epoch) goes with the
+  // offsets, so the broker refuses them from a member that no longer owns the partitions.
+  TxnResult SendOffsetsToTransaction(const rd_kafka_topic_partition_list_t* offsets, rd_kafka_t* consumer,
+                                     int timeout_ms);
+  TxnResult CommitTransaction(int timeout_ms);
+  TxnResult AbortTransaction(int timeout_ms);
+  // The fatal error librdkafka raised on this producer, if any (its code and
+  // reason; action kRenewProducer or kStop), or ok.
+  TxnResult FatalError() const;
+  // Fails what is queued or in flight now; their delivery reports say so.
+  void Purge();
 
   uint64_t delivered() const { return delivered_.load(); }
   uint64_t failed() const { return failed_.load(); }

@@ -22,29 +22,21 @@ constexpr int kMetadataTimeoutMs = 2000;
 Result<std::unique_ptr<TopicFollower>> TopicFollower::Start(Properties props, std::string topic, Apply apply,
                                                             Options options) {
   if (topic.empty()) return Status(Errc::kInvalidArgument, options.log_prefix + ": empty topic name");
-  // A group id only so that librdkafka serves assign(); the follower never
-  // joins the group and never commits.
-  props["group.id"] = "__kstrand_topic_follower";
-  props["enable.auto.commit"] = "false";
-  props["enable.partition.eof"] = "true";  // how it knows it reached the end
-  props["fetch.wait.max.ms"] = "100";
-  props.erase("group.protocol");
-  auto rk = NewClient(RD_KAFKA_CONSUMER, props);
-  if (!rk.ok()) return rk.status();
-  rd_kafka_poll_set_consumer(rk->get());
+  props["fetch.wait.max.ms"] = "100";  // a new record shows within a tenth of a second
+  auto reader = Reader::Create(std::move(props), "topic_follower");
+  if (!reader.ok()) return reader.status();
   return std::unique_ptr<TopicFollower>(
-      new TopicFollower(std::move(rk.value()), std::move(topic), std::move(apply), std::move(options)));
+      new TopicFollower(std::move(reader.value()), std::move(topic), std::move(apply), std::move(options)));
 }
 
-TopicFollower::TopicFollower(ClientPtr rk, std::string topic, Apply apply, Options options)
-    : rk_(std::move(rk)), topic_(std::move(topic)), apply_(std::move(apply)), options_(std::move(options)) {
+TopicFollower::TopicFollower(std::unique_ptr<Reader> reader, std::string topic, Apply apply, Options options)
+    : reader_(std::move(reader)), topic_(std::move(topic)), apply_(std::move(apply)), options_(std::move(options)) {
   thread_ = std::thread([this] { Run(); });
 }
 
 TopicFollower::~TopicFollower() {
   stop_ = true;
   thread_.join();
-  rd_kafka_consumer_close(rk_.get());
 }
 
 bool TopicFollower::WaitCaughtUp(milliseconds timeout) const {
@@ -60,13 +52,11 @@ bool TopicFollower::WaitCaughtUp(milliseconds timeout) const {
   // The end offsets now: whatever was acknowledged before this call lies below them.
   std::map<int32_t, int64_t> targets;
   for (int32_t p : partitions) {
-    int64_t low = 0, high = 0;
     auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0 || rd_kafka_query_watermark_offsets(rk_.get(), topic_.c_str(), p, &low, &high,
-                                                      static_cast<int>(left)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return false;
-    }
-    targets[p] = high;
+    if (left <= 0) return false;
+    auto watermarks = reader_->Watermarks(topic_, p, static_cast<int>(left));
+    if (!watermarks.ok()) return false;
+    targets[p] = watermarks->second;
   }
   MutexLock lock(mu_);
   for (;;) {
@@ -84,13 +74,12 @@ void TopicFollower::Run() {
     for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(milliseconds(kPollMs));
   }
   while (!stop_) {
-    MessagePtr m(rd_kafka_consumer_poll(rk_.get(), kPollMs));
-    if (m) Read(*m);
+    if (MessagePtr m = reader_->Poll(kPollMs)) Read(*m);
   }
 }
 
 bool TopicFollower::Assign() {
-  auto topics = DescribeTopics(rk_.get(), kMetadataTimeoutMs, topic_);
+  auto topics = DescribeTopics(reader_->handle(), kMetadataTimeoutMs, topic_);
   if (!topics.ok()) {
     if (options_.missing_is_empty && topics.status().code() == make_error_code(Errc::kNotFound)) {
       MutexLock lock(mu_);
@@ -99,14 +88,14 @@ bool TopicFollower::Assign() {
     }
     return false;
   }
-  TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  std::vector<Reader::Position> from_the_beginning;
   MutexLock lock(mu_);
   for (const auto& p : topics->front().partitions) {
-    rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), p.id)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    from_the_beginning.push_back({topic_, p.id, RD_KAFKA_OFFSET_BEGINNING});
     next_offset_[p.id] = 0;
   }
-  if (rd_kafka_resp_err_t err = rd_kafka_assign(rk_.get(), list.get())) {
-    spdlog::warn("{}: reading {}: {}", options_.log_prefix, topic_, rd_kafka_err2str(err));
+  if (Status assigned = reader_->Assign(from_the_beginning); !assigned.ok()) {
+    spdlog::warn("{}: {}", options_.log_prefix, assigned.detail());
     next_offset_.clear();
     return false;
   }
@@ -123,7 +112,7 @@ void TopicFollower::Read(const rd_kafka_message_t& m) {
     return;
   }
   if (m.err) {
-    spdlog::debug("{}: reading {}: {}", options_.log_prefix, topic_, rd_kafka_message_errstr(&m));
+    spdlog::debug("{}: {}", options_.log_prefix, KafkaStatus(m, "reading " + topic_).detail());
     return;
   }
   std::string_view key(static_cast<const char*>(m.key), m.key_len);

@@ -27,6 +27,7 @@
 #include "base/mutex.h"
 #include "kafka/client.h"
 #include "kafka/handles.h"
+#include "kafka/reader.h"
 #include "kstrand/status.h"
 
 namespace kstrand::kafka {
@@ -54,13 +55,13 @@ class TopicFollower {
   bool WaitCaughtUp(std::chrono::milliseconds timeout) const EXCLUDES(mu_);
 
  private:
-  TopicFollower(ClientPtr rk, std::string topic, Apply apply, Options options);
+  TopicFollower(std::unique_ptr<Reader> reader, std::string topic, Apply apply, Options options);
   void Run();
   // Assigns every partition from its beginning; false while the topic is missing.
   bool Assign() EXCLUDES(mu_);
   void Read(const rd_kafka_message_t& m) EXCLUDES(mu_);
 
-  const ClientPtr rk_;
+  const std::unique_ptr<Reader> reader_;
   const std::string topic_;
   const Apply apply_;
   const Options options_;

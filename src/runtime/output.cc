@@ -15,6 +15,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kReopenAbortFor{60000};
 const Status kClosed(Errc::kShuttingDown, "the runtime's producer is closed");
 constexpr std::chrono::milliseconds kInitTransactionsAtLeast(60000);
+// What a transactional call's error says, as the runtime reports it.
+Status Exactly(const Status& st) { return Status(st.code(), "exactly-once: " + st.detail()); }
+
 }  // namespace
 
 Result<std::unique_ptr<Output>> Output::Create(kafka::Properties props, const std::string& transactional_id,
@@ -32,7 +35,7 @@ Result<std::unique_ptr<kafka::Producer>> Output::StartTransactional() const {
   tx["transactional.id"] = transactional_id_;
   auto producer = kafka::Producer::Create(tx);
   if (!producer.ok()) return producer.status();
-  rd_kafka_t* rk = (*producer)->handle();
+  kafka::Producer& p = **producer;
   // The broker answered already; registering can still meet a transaction
   // coordinator that is loading or moving (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
   // a fresh cluster creating __transaction_state, a broker restarting). Like
@@ -41,19 +44,16 @@ Result<std::unique_ptr<kafka::Producer>> Output::StartTransactional() const {
   const auto deadline = Clock::now() + std::max(std::chrono::milliseconds(timeout_ms_), kInitTransactionsAtLeast);
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    rd_kafka_error_t* e = rd_kafka_init_transactions(rk, static_cast<int>(std::max<int64_t>(left, 1)));
-    if (!e) break;
-    if (kafka::ClassifyTxnError(e) != kafka::TxnAction::kRetry || Clock::now() >= deadline) {
-      return kafka::KafkaStatus(e, "exactly-once: registering transactional.id " + transactional_id_);
+    auto init = p.InitTransactions(static_cast<int>(std::max<int64_t>(left, 1)));
+    if (init.ok()) break;
+    if (init.action != kafka::TxnAction::kRetry || Clock::now() >= deadline) {
+      return Status(init.status.code(), "exactly-once: transactional.id " + transactional_id_ + ": " +
+                                            init.status.detail());
     }
-    spdlog::warn("exactly-once: registering transactional.id {}: {}; retrying", transactional_id_,
-                 rd_kafka_error_string(e));
-    rd_kafka_error_destroy(e);
+    spdlog::warn("exactly-once: transactional.id {}: {}; retrying", transactional_id_, init.status.detail());
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk)) {
-    return kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
-  }
+  if (auto begun = p.BeginTransaction(); !begun.ok()) return Exactly(begun.status);
   return producer;
 }
 
@@ -157,14 +157,13 @@ void Output::Send(std::vector<OutputRecord> records, const std::function<bool()>
   arrived(Status::Ok());
 }
 
-Status Output::Transact(const std::function<rd_kafka_error_t*()>& call, const std::string& what,
-                        Clock::time_point deadline) {
+Status Output::Transact(const std::function<kafka::Producer::TxnResult()>& call, Clock::time_point deadline) {
   for (;;) {
-    rd_kafka_error_t* error = call();
-    if (!error) return Status::Ok();
-    const kafka::TxnAction action = kafka::ClassifyTxnError(error);
+    kafka::Producer::TxnResult result = call();
+    if (result.ok()) return Status::Ok();
+    const kafka::TxnAction action = result.action;
     if (action == kafka::TxnAction::kRenewProducer || action == kafka::TxnAction::kStop) fatal_ = true;
-    Status st = kafka::KafkaStatus(error, "exactly-once: " + what);  // destroys error
+    Status st = Exactly(result.status);
     if (action != kafka::TxnAction::kRetry || Clock::now() >= deadline) {
       AbortLocked(st);
       return st;
@@ -187,11 +186,10 @@ void Output::AbortLocked(Status why, std::chrono::milliseconds resume_for) {
   // already in progress"), so a caller about to begin one resumes it.
   const auto deadline = Clock::now() + resume_for;
   for (;;) {
-    rd_kafka_error_t* e = rd_kafka_abort_transaction(producer_->handle(), 10000);
-    if (!e) return;
-    const bool resume = kafka::ClassifyTxnError(e) == kafka::TxnAction::kRetry && Clock::now() < deadline;
-    spdlog::warn("exactly-once: aborting the transaction: {}{}", kafka::KafkaStatus(e, "abort").detail(),
-                 resume ? "; resuming it" : "");
+    auto aborted = producer_->AbortTransaction(10000);
+    if (aborted.ok()) return;
+    const bool resume = aborted.action == kafka::TxnAction::kRetry && Clock::now() < deadline;
+    spdlog::warn("exactly-once: {}{}", aborted.status.detail(), resume ? "; resuming it" : "");
     if (!resume) return;
   }
 }
@@ -208,23 +206,16 @@ Result<kafka::TopicPartitionListPtr> Output::Commit(rd_kafka_t* consumer,
   const bool has_offsets = list && list->cnt > 0;
   if (!has_offsets && !records_in_transaction_) return kafka::TopicPartitionListPtr();
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  rd_kafka_t* rk = producer_->handle();
+  kafka::Producer& p = *producer_;
   if (has_offsets) {
-    // The group's metadata (member id, generation or epoch) lets the broker
-    // refuse offsets from a member that no longer owns the partitions.
-    std::unique_ptr<rd_kafka_consumer_group_metadata_t, decltype(&rd_kafka_consumer_group_metadata_destroy)> group(
-        rd_kafka_consumer_group_metadata(consumer), &rd_kafka_consumer_group_metadata_destroy);
-    KSTRAND_RETURN_IF_ERROR(Transact(
-        [&] { return rd_kafka_send_offsets_to_transaction(rk, list.get(), group.get(), timeout_ms); },
-        "sending offsets to the transaction", deadline));
+    KSTRAND_RETURN_IF_ERROR(
+        Transact([&] { return p.SendOffsetsToTransaction(list.get(), consumer, timeout_ms); }, deadline));
   }
-  KSTRAND_RETURN_IF_ERROR(
-      Transact([&] { return rd_kafka_commit_transaction(rk, timeout_ms); }, "committing the transaction", deadline));
+  KSTRAND_RETURN_IF_ERROR(Transact([&] { return p.CommitTransaction(timeout_ms); }, deadline));
   records_in_transaction_ = false;
-  if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk)) {
-    const kafka::TxnAction action = kafka::ClassifyTxnError(e);
-    fatal_ = action == kafka::TxnAction::kRenewProducer || action == kafka::TxnAction::kStop;
-    Status st = kafka::KafkaStatus(e, "exactly-once: beginning a transaction");  // destroys e
+  if (auto begun = p.BeginTransaction(); !begun.ok()) {
+    fatal_ = begun.action == kafka::TxnAction::kRenewProducer || begun.action == kafka::TxnAction::kStop;
+    Status st = Exactly(begun.status);
     MutexLock lock(state_mu_);
     failed_ = st;
     aborted_ = true;  // nothing is open to abort
@@ -247,12 +238,10 @@ Status Output::Reopen() {
   if (failed.code() == make_error_code(Errc::kShuttingDown) || !producer_) return failed;
   if (!fatal_) {
     AbortLocked(failed, kReopenAbortFor);  // a Send that failed half-way left it open
-    if (rd_kafka_error_t* e = rd_kafka_begin_transaction(producer_->handle())) {
-      const kafka::TxnAction action = kafka::ClassifyTxnError(e);
-      if (action != kafka::TxnAction::kRenewProducer && action != kafka::TxnAction::kStop) {
-        return kafka::KafkaStatus(e, "exactly-once: beginning a transaction");
+    if (auto begun = producer_->BeginTransaction(); !begun.ok()) {
+      if (begun.action != kafka::TxnAction::kRenewProducer && begun.action != kafka::TxnAction::kStop) {
+        return Exactly(begun.status);
       }
-      rd_kafka_error_destroy(e);
       fatal_ = true;
     }
   }
@@ -265,18 +254,15 @@ Status Output::Reopen() {
 }
 
 Status Output::RenewLocked() {
-  char reason[512] = "";
-  const rd_kafka_resp_err_t err = rd_kafka_fatal_error(producer_->handle(), reason, sizeof(reason));
-  if (kafka::ClassifyFatalProducerError(err) == kafka::TxnAction::kStop) {
-    return Status(kafka::MakeErrorCode(err), std::string("exactly-once: the producer cannot go on: ") + reason);
-  }
+  const kafka::Producer::TxnResult fatal = producer_->FatalError();
+  if (fatal.action == kafka::TxnAction::kStop) return Exactly(fatal.status);
   // A new producer's registration bumps the epoch and has the coordinator
   // abort what the old one left open; the runtime has rewound every
   // partition to its committed offset already.
-  spdlog::warn("exactly-once: the producer cannot go on ({}); starting a new one with transactional.id {}",
-               *reason ? reason : rd_kafka_err2str(err), transactional_id_);
+  spdlog::warn("exactly-once: {}; starting a new producer with transactional.id {}",
+               fatal.ok() ? "the transaction cannot go on" : fatal.status.detail(), transactional_id_);
   // Nothing it holds may be delivered: its transaction is over.
-  rd_kafka_purge(producer_->handle(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  producer_->Purge();
   producer_.reset();
   auto renewed = StartTransactional();
   if (!renewed.ok()) return renewed.status();  // Send and Commit refuse without a producer: failed_ stays set
@@ -302,7 +288,7 @@ void Output::Close() {
     spdlog::warn("producer: {}", st.ToString());
     // Fail what is still undelivered now, so the destructor's flush only
     // serves their reports instead of waiting another 10 s for a dead broker.
-    rd_kafka_purge(producer_->handle(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    producer_->Purge();
   }
   // Destroyed here, not by a delivery callback's last reference to a lane.
   producer_.reset();

@@ -96,7 +96,7 @@ class Output {
   // Handles a failed transactional call: retriable errors repeat `call` until
   // `deadline`; the rest abort the transaction and fail the Output. Requires
   // the gate held alone.
-  Status Transact(const std::function<rd_kafka_error_t*()>& call, const std::string& what,
+  Status Transact(const std::function<kafka::Producer::TxnResult()>& call,
                   std::chrono::steady_clock::time_point deadline) REQUIRES(gate_);
   // Fails the Output with `why` (unless it failed already) and aborts the
   // open transaction once; a timed-out abort is resumed for up to

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "kafka/handles.h"
+#include "kafka/error.h"
 
 namespace kstrand::runtime {
 namespace {
@@ -17,35 +17,26 @@ constexpr size_t kBatch = 512;  // records per atomic store write
 }  // namespace
 
 Result<std::unique_ptr<Restorer>> Restorer::Start(kafka::Properties props, std::function<void(Status)> on_error) {
-  // A group id only so that librdkafka serves assign(); the reader never
-  // joins the group and never commits.
-  props["group.id"] = "__kstrand_restorer";
-  props["enable.auto.commit"] = "false";
-  props["enable.partition.eof"] = "true";
-  props.erase("group.protocol");
-  props.erase("group.instance.id");
-  auto rk = kafka::NewClient(RD_KAFKA_CONSUMER, props);
-  if (!rk.ok()) return rk.status();
-  rd_kafka_poll_set_consumer(rk->get());
-  return std::unique_ptr<Restorer>(new Restorer(std::move(rk.value()), std::move(on_error)));
+  auto reader = kafka::Reader::Create(std::move(props), "restorer");
+  if (!reader.ok()) return reader.status();
+  return std::unique_ptr<Restorer>(new Restorer(std::move(reader.value()), std::move(on_error)));
 }
 
-Restorer::Restorer(kafka::ClientPtr reader, std::function<void(Status)> on_error)
+Restorer::Restorer(std::unique_ptr<kafka::Reader> reader, std::function<void(Status)> on_error)
     : reader_(std::move(reader)), on_error_(std::move(on_error)), thread_([this] { Run(); }) {}
 
 Restorer::~Restorer() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
   thread_.join();
-  rd_kafka_consumer_close(reader_.get());
 }
 
 void Restorer::Enqueue(Store::Impl& store, Partition partition, int64_t start, std::shared_ptr<Lane> lane) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     jobs_.push_back({&store, partition, start, std::move(lane)});
   }
   cv_.notify_all();
@@ -55,8 +46,8 @@ void Restorer::Run() {
   for (;;) {
     Job job;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+      MutexLock lock(mu_);
+      while (!stop_ && jobs_.empty()) lock.Wait(cv_);
       if (stop_) return;
       job = std::move(jobs_.front());
       jobs_.pop_front();
@@ -76,21 +67,17 @@ Status Restorer::Restore(const Job& job) {
   const std::string& topic = store.changelog_topic();
   const int32_t p = job.partition.value();
   const std::string where = "store " + store.name() + ": changelog " + topic + "[" + std::to_string(p) + "]";
-  int64_t low = -1, high = -1;
-  if (rd_kafka_resp_err_t err =
-          rd_kafka_query_watermark_offsets(reader_.get(), topic.c_str(), p, &low, &high, kWatermarkTimeoutMs)) {
-    return Status(Errc::kTimedOut, where + ": reading its end offset: " + rd_kafka_err2str(err));
-  }
+  auto watermarks = reader_->Watermarks(topic, p, kWatermarkTimeoutMs);
+  if (!watermarks.ok()) return Status(Errc::kTimedOut, "store " + store.name() + ": " + watermarks.status().detail());
+  const int64_t high = watermarks->second;
   store.SetRestoreTarget(job.partition, high);
   if (store.availability(job.partition) != Availability::kRestoring) return Status::Ok();  // caught up, or revoked
 
   const int64_t start = job.start;
   spdlog::info("store {}: restoring {}[{}] from offset {} to {}", store.name(), topic, p,
                start < 0 ? 0 : start, high);
-  kafka::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = start;
-  if (rd_kafka_resp_err_t err = rd_kafka_assign(reader_.get(), list.get())) {
-    return Status(Errc::kInternal, where + ": " + rd_kafka_err2str(err));
+  if (Status assigned = reader_->Assign({{topic, p, start}}); !assigned.ok()) {
+    return Status(Errc::kInternal, where + ": " + assigned.detail());
   }
   std::vector<kafka::MessagePtr> held;  // the records' bytes live until applied
   std::vector<state::Record> batch;
@@ -103,10 +90,10 @@ Status Restorer::Restore(const Job& job) {
   Status result = Status::Ok();
   while (store.availability(job.partition) == Availability::kRestoring && !job.lane->revoked()) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (stop_) break;
     }
-    kafka::MessagePtr m(rd_kafka_consumer_poll(reader_.get(), kPollMs));
+    kafka::MessagePtr m = reader_->Poll(kPollMs);
     if (!m) {
       if (!(result = flush()).ok()) break;
       continue;
@@ -117,7 +104,7 @@ Status Restorer::Restore(const Job& job) {
       continue;
     }
     if (m->err) {
-      result = Status(Errc::kInternal, where + ": " + rd_kafka_message_errstr(m.get()));
+      result = kafka::KafkaStatus(*m, where);
       break;
     }
     if (m->key) {
@@ -129,7 +116,8 @@ Status Restorer::Restore(const Job& job) {
     if (batch.size() >= kBatch && !(result = flush()).ok()) break;
   }
   if (result.ok()) result = flush();
-  rd_kafka_assign(reader_.get(), nullptr);
+  // Stops fetching the changelog until the next job assigns it again.
+  if (Status st = reader_->Assign({}); !st.ok()) spdlog::warn("{}: {}", where, st.detail());
   return result;
 }
 

@@ -14,9 +14,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+
+#include "base/mutex.h"
 #include <thread>
 
 #include "kafka/client.h"
+#include "kafka/reader.h"
 #include "kstrand/status.h"
 #include "runtime/lane.h"
 #include "state/table.h"
@@ -41,16 +44,16 @@ class Restorer {
     int64_t start;
     std::shared_ptr<Lane> lane;
   };
-  Restorer(kafka::ClientPtr reader, std::function<void(Status)> on_error);
+  Restorer(std::unique_ptr<kafka::Reader> reader, std::function<void(Status)> on_error);
   void Run();
   Status Restore(const Job& job);
 
-  const kafka::ClientPtr reader_;
+  const std::unique_ptr<kafka::Reader> reader_;
   const std::function<void(Status)> on_error_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  std::deque<Job> jobs_;  // guarded by mu_
-  bool stop_ = false;     // guarded by mu_
+  std::deque<Job> jobs_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;    // last: starts after everything above exists
 };
 
