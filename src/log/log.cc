@@ -16,6 +16,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "base/mutex.h"
+
 namespace kstrand {
 namespace log {
 namespace {
@@ -110,14 +112,14 @@ class Dispatcher {
   // that replaces the default logger later.
   std::shared_ptr<spdlog::logger> replaced_default, kstrand_logger;
 
-  void SetSink(LogSink sink) {
-    std::lock_guard lock(mu_);
+  void SetSink(LogSink sink) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     sink_ = std::move(sink);
   }
 
-  void Emit(LogLevel level, std::string_view component, std::string_view message, bool requested) {
+  void Emit(LogLevel level, std::string_view component, std::string_view message, bool requested) EXCLUDES(mu_) {
     if (!requested && level < min_level.load(std::memory_order_relaxed)) return;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     std::string counted;  // the message with the count of repeats suppressed before it
     if (level >= LogLevel::kWarning) {
       const auto now = Clock::now();
@@ -158,9 +160,9 @@ class Dispatcher {
     uint64_t suppressed = 0;   // dropped since then
   };
 
-  std::mutex mu_;
-  LogSink sink_;                                     // guarded by mu_
-  std::unordered_map<std::string, Repeat> repeats_;  // guarded by mu_; key: RepeatKey
+  Mutex mu_;
+  LogSink sink_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, Repeat> repeats_ GUARDED_BY(mu_);  // key: RepeatKey
 };
 
 // spdlog's default logger's only sink: kstrand's own lines (spdlog::info(...)

@@ -9,7 +9,7 @@ TimerQueue::~TimerQueue() { Stop(); }
 void TimerQueue::After(std::chrono::nanoseconds delay, std::function<void()> fn) {
   auto due = Clock::now() + delay;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return;
     bool earliest = entries_.empty() || due < entries_.top().due;
     entries_.push(Entry{due, next_seq_++, std::move(fn)});
@@ -20,40 +20,40 @@ void TimerQueue::After(std::chrono::nanoseconds delay, std::function<void()> fn)
 
 void TimerQueue::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   while (!entries_.empty()) entries_.pop();
 }
 
 size_t TimerQueue::pending() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return entries_.size();
 }
 
 void TimerQueue::Loop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!stopping_) {
     if (entries_.empty()) {
-      cv_.wait(lock);
+      lock.Wait(cv_);
       continue;
     }
     // A copy: wait_until reads its deadline after waking, and After() may
     // have reallocated the heap meanwhile.
     const Clock::time_point due = entries_.top().due;
     if (Clock::now() < due) {
-      cv_.wait_until(lock, due);
+      lock.WaitUntil(cv_, due);
       continue;
     }
     // priority_queue::top() is const; the entry is popped right after.
     auto fn = std::move(const_cast<Entry&>(entries_.top()).fn);
     entries_.pop();
-    lock.unlock();
+    lock.Unlock();
     fn();
-    lock.lock();
+    lock.Lock();
   }
 }
 

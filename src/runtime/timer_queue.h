@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+
+#include "base/mutex.h"
 #include <queue>
 #include <thread>
 #include <vector>
@@ -41,11 +43,11 @@ class TimerQueue {
   };
   void Loop();
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable cv_;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> entries_;  // guarded by mu_
-  uint64_t next_seq_ = 0;                                                   // guarded by mu_
-  bool stopping_ = false;                                                   // guarded by mu_
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> entries_ GUARDED_BY(mu_);
+  uint64_t next_seq_ GUARDED_BY(mu_) = 0;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;                                                      // last: started after the rest
 };
 

@@ -5,7 +5,10 @@
 namespace kstrand::runtime {
 
 WorkerPool::WorkerPool(size_t threads) : state_(std::make_shared<State>()) {
-  state_->running = threads;
+  {
+    MutexLock lock(state_->mu);
+    state_->running = threads;
+  }
   threads_.reserve(threads);
   for (size_t i = 0; i < threads; ++i) {
     threads_.emplace_back([state = state_] { Loop(state); });
@@ -19,7 +22,7 @@ size_t WorkerPool::Stop(std::chrono::steady_clock::time_point deadline) {
   std::deque<std::shared_ptr<Task>> dropped;  // destroyed after the lock is released
   bool all_out;
   {
-    std::unique_lock lock(state_->mu);
+    MutexLock lock(state_->mu);
     // Stopped before: its threads were joined, or left running for good.
     if (state_->stopping) return state_->running;
     state_->stopping = true;
@@ -27,7 +30,13 @@ size_t WorkerPool::Stop(std::chrono::steady_clock::time_point deadline) {
     // On a pool thread (its task released the last reference to the pool's
     // owner) that thread cannot wait for itself.
     const size_t self = OnWorkerThread() ? 1 : 0;
-    all_out = state_->exited.wait_until(lock, deadline, [&] { return state_->running <= self; });
+    all_out = true;
+    while (state_->running > self) {
+      if (!lock.WaitUntil(state_->exited, deadline)) {
+        all_out = state_->running <= self;
+        break;
+      }
+    }
     dropped.swap(state_->ready);
   }
   size_t left = 0;
@@ -42,7 +51,7 @@ size_t WorkerPool::Stop(std::chrono::steady_clock::time_point deadline) {
     }
   }
   if (!all_out) {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(state_->mu);
     left = state_->running;
   }
   return left;
@@ -51,7 +60,7 @@ size_t WorkerPool::Stop(std::chrono::steady_clock::time_point deadline) {
 void WorkerPool::Schedule(std::shared_ptr<Task> task) {
   bool wake;
   {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(state_->mu);
     if (state_->stopping) return;
     state_->ready.push_back(std::move(task));
     // Busy threads take the task when they finish theirs; a futex wake per
@@ -62,7 +71,7 @@ void WorkerPool::Schedule(std::shared_ptr<Task> task) {
 }
 
 size_t WorkerPool::busy() const {
-  std::lock_guard lock(state_->mu);
+  MutexLock lock(state_->mu);
   return state_->busy;
 }
 
@@ -76,7 +85,7 @@ void WorkerPool::Loop(const std::shared_ptr<State>& state) {
   bool ran = false;
   for (;;) {
     {
-      std::unique_lock lock(s.mu);
+      MutexLock lock(s.mu);
       if (ran) --s.busy;
       if (s.stopping) {
         // Not requeued: a task left in `ready` could keep its owner, and so
@@ -91,7 +100,7 @@ void WorkerPool::Loop(const std::shared_ptr<State>& state) {
       if (task) s.ready.push_back(std::move(task));
       while (!s.stopping && s.ready.empty()) {
         ++s.waiting;
-        s.cv.wait(lock);
+        lock.Wait(s.cv);
         --s.waiting;
       }
       if (s.stopping) {
@@ -112,7 +121,7 @@ void WorkerPool::Loop(const std::shared_ptr<State>& state) {
 
 bool InFlightLimit::TryAcquire(size_t n, std::shared_ptr<Task> waiter) {
   n = std::min(n, limit_);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (available_ >= n) {
     available_ -= n;
     return true;
@@ -125,7 +134,7 @@ void InFlightLimit::Release(size_t n) {
   n = std::min(n, limit_);
   std::vector<std::shared_ptr<Task>> wake;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     available_ += n;
     // Every waiter needs at least one permit: wake as many as could now run.
     while (!waiters_.empty() && wake.size() < available_) {
@@ -138,12 +147,12 @@ void InFlightLimit::Release(size_t n) {
 
 void InFlightLimit::DropWaiters() {
   std::deque<std::shared_ptr<Task>> dropped;  // destroyed after the lock is released
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   dropped.swap(waiters_);
 }
 
 size_t InFlightLimit::in_use() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return limit_ - available_;
 }
 

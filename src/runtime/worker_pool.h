@@ -15,6 +15,8 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+
+#include "base/mutex.h"
 #include <thread>
 #include <vector>
 
@@ -52,14 +54,14 @@ class WorkerPool {
   // Shared by the pool and its threads, so a thread left inside a task may
   // outlive the pool.
   struct State {
-    std::mutex mu;
+    Mutex mu;
     std::condition_variable cv;       // work arrived, or stopping
     std::condition_variable exited;   // a thread left Loop
-    std::deque<std::shared_ptr<Task>> ready;  // guarded by mu
-    size_t waiting = 0;                       // guarded by mu: threads asleep in cv
-    size_t busy = 0;                          // guarded by mu: threads inside RunSome()
-    size_t running = 0;                       // guarded by mu: threads not yet out of Loop
-    bool stopping = false;                    // guarded by mu
+    std::deque<std::shared_ptr<Task>> ready GUARDED_BY(mu);
+    size_t waiting GUARDED_BY(mu) = 0;  // threads asleep in cv
+    size_t busy GUARDED_BY(mu) = 0;     // threads inside RunSome()
+    size_t running GUARDED_BY(mu) = 0;  // threads not yet out of Loop
+    bool stopping GUARDED_BY(mu) = false;
   };
   static void Loop(const std::shared_ptr<State>& state);
 
@@ -87,10 +89,10 @@ class InFlightLimit {
   void DropWaiters();
 
  private:
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   const size_t limit_;
-  size_t available_;                             // guarded by mu_
-  std::deque<std::shared_ptr<Task>> waiters_;    // guarded by mu_
+  size_t available_ GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<Task>> waiters_ GUARDED_BY(mu_);
   WorkerPool& pool_;
 };
 
