@@ -87,15 +87,15 @@ bool SubLane::RunSome() {
   bool send_letters = false;
   {
     MutexLock lock(lane_->mu());
+    if (lane_->HaltedLocked()) {
+      AbandonLocked();  // dead letters due too: the failed message stays uncommitted
+      return false;
+    }
     if (dead_letters_due_) {
       dead_letters_due_ = false;
       send_letters = true;
       state_ = State::kAwaiting;
     } else {
-      if (lane_->HaltedLocked()) {
-        AbandonLocked();
-        return false;
-      }
       if (running_.empty() && queued_.empty()) {
         state_ = State::kIdle;
         lane_->ForgetLocked(this);
@@ -329,6 +329,7 @@ SubLane::Next SubLane::AbandonLocked() {
   lane_->DroppedLocked(running_.size(), queued_.size(), bytes);
   running_.clear();
   queued_.clear();
+  dead_letters_due_ = false;
   state_ = State::kIdle;
   lane_->ForgetLocked(this);  // may destroy this sub-lane: last
   return Next::kIdle;
