@@ -1,6 +1,6 @@
 // What a lane does after a handler's attempt failed: a topic's FailurePolicy
 // (kstrand/config.h) applied as a pure function, so its rules are read and
-// tested apart from the lane that carries them out (lane.cc, SubLane::FinishLocked).
+// tested apart from the lane that carries them out (sub_lane.cc, SubLane::Report).
 //
 // Thread safety: pure functions.
 #pragma once

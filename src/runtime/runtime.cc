@@ -1,7 +1,11 @@
-// Runtime: one consumer-group member. The poll thread owns the librdkafka
-// consumer: it polls, dispatches messages to partition lanes, pauses and
-// resumes partitions, commits frontiers and handles rebalances. Handlers run
-// on the worker pool and never block the poll thread.
+// Runtime: one consumer-group member; this file is its wiring and the poll
+// loop. Each turn the poll thread polls a batch (kafka::Consumer), hands each
+// message to its partition's lane (Dispatch; lane.h), pauses and resumes
+// partitions for backpressure, ticks the observability (watermarks,
+// throughput, the member announcement), and every commit.interval commits
+// (commit_strategy.h). Rebalances arrive on the same thread (rebalance.h);
+// handlers run on the worker pool and never block it. Start builds the parts
+// in order; Stop joins the poll thread, whose Shutdown drained and committed.
 #include "kstrand/runtime.h"
 
 #include "kstrand/shutdown.h"
@@ -13,28 +17,25 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <map>
-#include <optional>
-#include <thread>
 #include <random>
-#include <span>
+#include <thread>
 #include <unordered_map>
 
+#include "group/announcer.h"
 #include "kafka/admin.h"
 #include "kafka/client.h"
 #include "kafka/consumer.h"
 #include "kafka/error.h"
-#include "kstrand/version.h"
 #include "kafka/local_broker.h"
+#include "kafka/partition_list.h"
+#include "kstrand/parse.h"
+#include "kstrand/version.h"
 #include "runtime/assignment.h"
 #include "runtime/client_stats.h"
 #include "runtime/clients.h"
 #include "runtime/commit_strategy.h"
 #include "runtime/lane.h"
-#include "group/announcer.h"
-#include "kafka/partition_list.h"
 #include "runtime/rebalance.h"
-#include "kstrand/parse.h"
 #include "runtime/settings.h"
 #include "runtime/state_binding.h"
 
