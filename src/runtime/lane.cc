@@ -261,18 +261,18 @@ void Lane::StopLocked() {
   else if (state() == LaneState::kDraining) MoveTo(LaneState::kDropping);
 }
 
-void Lane::TookLocked(size_t n, size_t bytes) {
+bool Lane::TookLocked(size_t n, size_t bytes) {
   buffered_ -= n;
   buffered_bytes_ -= bytes;
   in_flight_ += n;
-  WakePollerIfRoomLocked();
+  return RoomAgainLocked();
 }
 
 void Lane::CompletedLocked(std::span<const Message> done) {
   for (const Message& m : done) frontier_.Complete(m.offset().value());
   in_flight_ -= done.size();
   // The frontier moved: a partition paused at max.ahead may have room again.
-  if (!done.empty()) WakePollerIfRoomLocked();
+  if (!done.empty() && RoomAgainLocked()) env_->WakePoller();
 }
 
 void Lane::DroppedLocked(size_t running, size_t queued, size_t bytes) {
@@ -281,9 +281,7 @@ void Lane::DroppedLocked(size_t running, size_t queued, size_t bytes) {
   buffered_bytes_ -= bytes;
 }
 
-void Lane::WakePollerIfRoomLocked() {
-  if (paused_.load() && !stopped() && HasRoomLocked()) env_->WakePoller();
-}
+bool Lane::RoomAgainLocked() const { return paused_.load() && !stopped() && HasRoomLocked(); }
 
 bool Lane::WaitIdle(Clock::time_point deadline) {
   MutexLock lock(mu_);

@@ -211,8 +211,10 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   bool DroppingLocked() const REQUIRES(mu_) { return state() >= LaneState::kDropping; }
   // A failure stopped the partition: drops what is queued.
   void StopLocked() REQUIRES(mu_);
-  // `n` queued messages (`bytes` in all) were taken to run.
-  void TookLocked(size_t n, size_t bytes) REQUIRES(mu_);
+  // `n` queued messages (`bytes` in all) were taken to run. True: the
+  // partition is paused and has room again; the caller wakes the poller
+  // (env().WakePoller()) once it released mu().
+  [[nodiscard]] bool TookLocked(size_t n, size_t bytes) REQUIRES(mu_);
   // Running messages completed: the frontier passes them.
   void CompletedLocked(std::span<const Message> done) REQUIRES(mu_);
   // Messages dropped uncommitted: `running` taken, `queued` (`bytes`) not yet.
@@ -225,8 +227,8 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   void MoveTo(LaneState next) REQUIRES(mu_);
   bool FullLocked() const REQUIRES(mu_);
   bool HasRoomLocked() const REQUIRES(mu_);
-  // A paused partition whose lane has room again: wake the poller to resume it.
-  void WakePollerIfRoomLocked() REQUIRES(mu_);
+  // A paused partition whose lane has room again: the poller should resume it.
+  bool RoomAgainLocked() const REQUIRES(mu_);
   SubLane* SubLaneFor(const Message& m) REQUIRES(mu_);  // creates it if needed
   SubLane* NewSubLaneLocked(std::string key) REQUIRES(mu_);  // added to live_
   void Release(bool predecessor_idle) EXCLUDES(mu_);

@@ -85,6 +85,7 @@ void SubLane::HaltLocked() {
 bool SubLane::RunSome() {
   const TopicHandler& spec = lane_->spec();
   bool send_letters = false;
+  bool wake = false;  // the poller, once the lock is released
   {
     MutexLock lock(lane_->mu());
     if (lane_->HaltedLocked()) {
@@ -123,12 +124,13 @@ bool SubLane::RunSome() {
           running_.back().SetContext(&context_);
           queued_.pop_front();
         }
-        lane_->TookLocked(n, bytes);
+        wake = lane_->TookLocked(n, bytes);
       }
       state_ = spec.async_handler ? State::kAwaiting : State::kRunning;
       context_.attempt = attempts_ + 1;
     }
   }
+  if (wake) lane_->env().WakePoller();
   if (send_letters) {
     SendToDeadLetters();
     return false;  // their delivery reports
