@@ -264,7 +264,7 @@ int Run(LeaderboardOptions& opts) {
   if (!counters.ok()) return examples::Fail(counters.status());
   Leaderboard board(opts, **inspector, **counters, **admin);
 
-  httplib::Server server;
+  http::Server server;
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(std::string(kLeaderboardHtml), "text/html; charset=utf-8");
   });

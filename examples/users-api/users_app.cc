@@ -50,7 +50,7 @@ class UsersApp::Impl {
   std::unique_ptr<Runtime> runtime;
   std::unique_ptr<Router> router;
   std::unique_ptr<Producer> producer;
-  httplib::Server server;
+  http::Server server{{.max_body_bytes = config.max_body_bytes}};
   std::thread server_thread;
 
  private:
@@ -73,14 +73,12 @@ Status UsersApp::Impl::Start() {
   if (!t.ok()) return t.status();
   table = std::move(t.value());
 
-  // httplib's own errors (413, 400 for a malformed request) get a JSON reason too.
-  server.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    std::string why = res.status == 413 ? "body larger than " + std::to_string(config.max_body_bytes) + " bytes"
-                                        : "HTTP " + std::to_string(res.status);
-    res.set_content(json{{"error", why}}.dump(), "application/json");
+  // Every error gets a JSON reason; http::Server names its own (a malformed
+  // request, a limit passed).
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) res.set_content(json{{"error", "HTTP " + std::to_string(res.status)}}.dump(), "application/json");
   });
-  auto bound = http::Bind(server, {config.listen_host, config.port}, config.max_body_bytes);
+  auto bound = http::Bind(server, {config.listen_host, config.port});
   if (!bound.ok()) return Status(bound.status().code(), "http: " + bound.status().detail());
   url = std::move(bound.value());
 

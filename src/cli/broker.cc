@@ -90,7 +90,7 @@ int RunBroker(const BrokerOptions& opts) {
     if (Status st = c.CreateTopic(name, partitions); !st.ok()) return Fail(st);
   }
 
-  httplib::Server control;
+  http::Server control;
   control.Get("/health", [](const httplib::Request&, httplib::Response& res) { Reply(res, Status::Ok()); });
   control.Post("/topics", [&](const httplib::Request& req, httplib::Response& res) {
     auto body = Body(req, res);

@@ -211,7 +211,7 @@ class StatusServer::Impl {
 
   // ~Impl stops and joins these before any member is destroyed: handlers read
   // everything above.
-  httplib::Server server_;
+  http::Server server_;
   std::thread thread_;
   std::atomic<bool> exited_{false};
 };
