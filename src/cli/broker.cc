@@ -124,7 +124,7 @@ int RunBroker(const BrokerOptions& opts) {
   std::thread server([&] { control.listen_after_bind(); });
 
   const std::string control_url = *bound;
-  const std::string state_file = kafka::BrokerStateFile();
+  const std::string state_file = kafka::BrokerRecordFile(getpid());
   {
     std::ofstream out(state_file);
     out << nlohmann::json{{"bootstrap", c.bootstrap()}, {"control", control_url}, {"pid", getpid()}}.dump() << "\n";

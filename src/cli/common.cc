@@ -20,13 +20,8 @@ void AddConnectionFlags(CLI::App& app, Connection& conn) {
 }
 
 Status Connection::Resolve() {
-  auto target = kafka::ResolveBrokers(brokers);
-  if (!target.ok()) {
-    if (!brokers.empty()) return target.status();
-    return Status(Errc::kInvalidArgument,
-                  "no -b given and no embedded broker is running: start one with `kstrand broker`, "
-                  "or pass -b host:port for a Kafka cluster");
-  }
+  auto target = kafka::ResolveBrokers(brokers, "-b");
+  if (!target.ok()) return target.status();
   brokers = target->bootstrap;
   embedded = target->embedded;
   control = target->control;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -46,33 +47,52 @@ std::vector<std::string> Addresses(std::string_view list) {
   return out;
 }
 
-struct Recorded {
-  std::string bootstrap;
-  std::string control;
-};
+std::string RecordDir() {
+  const char* dir = std::getenv("XDG_RUNTIME_DIR");
+  return dir && *dir ? dir : "/tmp";
+}
 
-// The broker `kstrand broker` recorded, unless its process is gone (a broker
-// killed without its cleanup leaves the file behind).
-std::optional<Recorded> RecordedBroker() {
-  std::ifstream in(BrokerStateFile());
+std::string RecordPrefix() { return "kstrand-broker-" + std::to_string(getuid()) + "-"; }
+
+std::optional<RecordedBroker> ReadRecord(const std::filesystem::path& file) {
+  std::ifstream in(file);
   if (!in) return std::nullopt;
   auto state = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (!state.is_object() || !state.contains("bootstrap") || !state["bootstrap"].is_string()) return std::nullopt;
-  if (auto pid = state.find("pid"); pid != state.end() && pid->is_number_integer()) {
-    if (kill(static_cast<pid_t>(pid->get<int64_t>()), 0) != 0 && errno == ESRCH) return std::nullopt;
-  }
-  Recorded r;
+  auto pid = state.find("pid");
+  if (pid == state.end() || !pid->is_number_integer()) return std::nullopt;
+  RecordedBroker r;
   r.bootstrap = state["bootstrap"].get<std::string>();
+  r.pid = pid->get<int64_t>();
   if (auto c = state.find("control"); c != state.end() && c->is_string()) r.control = c->get<std::string>();
+  // A broker killed without its cleanup leaves its record behind.
+  if (kill(static_cast<pid_t>(r.pid), 0) != 0 && errno == ESRCH) return std::nullopt;
   return r;
+}
+
+std::string Listing(const std::vector<RecordedBroker>& brokers) {
+  std::string out;
+  for (const auto& b : brokers) {
+    out += (out.empty() ? "" : ", ") + b.bootstrap + " (pid " + std::to_string(b.pid) + ")";
+  }
+  return out;
 }
 
 }  // namespace
 
-std::string BrokerStateFile() {
-  const char* dir = std::getenv("XDG_RUNTIME_DIR");
-  std::string base = dir && *dir ? dir : "/tmp";
-  return base + "/kstrand-broker-" + std::to_string(getuid()) + ".json";
+std::string BrokerRecordFile(int64_t pid) { return RecordDir() + "/" + RecordPrefix() + std::to_string(pid) + ".json"; }
+
+std::vector<RecordedBroker> RecordedBrokers() {
+  std::vector<RecordedBroker> out;
+  std::error_code ec;
+  const std::string prefix = RecordPrefix();
+  for (const auto& entry : std::filesystem::directory_iterator(RecordDir(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix) || !name.ends_with(".json")) continue;
+    if (auto r = ReadRecord(entry.path())) out.push_back(std::move(*r));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
+  return out;
 }
 
 void RegisterEmbeddedBroker(const std::string& bootstrap) {
@@ -87,16 +107,23 @@ void UnregisterEmbeddedBroker(const std::string& bootstrap) {
   }
 }
 
-Result<BrokerTarget> ResolveBrokers(const std::string& brokers) {
+Result<BrokerTarget> ResolveBrokers(const std::string& brokers, std::string_view option) {
   BrokerTarget target{brokers, false, ""};
-  const auto recorded = RecordedBroker();
+  const auto recorded = RecordedBrokers();
   if (brokers.empty()) {
-    if (!recorded) {
-      return Status(Errc::kInvalidArgument,
-                    "no brokers given and no embedded broker is running: start one with `kstrand broker`, "
-                    "or set brokers to host:port of a Kafka cluster");
+    const std::string none_given = "no " + std::string(option) + " given and ";
+    if (recorded.empty()) {
+      return Status(Errc::kInvalidArgument, none_given +
+                                                "no embedded broker is running: start one with `kstrand broker`, "
+                                                "or give " + std::string(option) + " host:port of a Kafka cluster");
     }
-    target.bootstrap = recorded->bootstrap;
+    if (recorded.size() > 1) {
+      return Status(Errc::kInvalidArgument, none_given + std::to_string(recorded.size()) +
+                                                " embedded brokers are running: " + Listing(recorded) +
+                                                "; choose one, e.g. " + std::string(option) + " " +
+                                                recorded.front().bootstrap);
+    }
+    target.bootstrap = recorded.front().bootstrap;
   }
   const auto wanted = Addresses(target.bootstrap);
   if (wanted.empty()) return Status(Errc::kInvalidArgument, "brokers: no host:port in '" + brokers + "'");
@@ -104,10 +131,12 @@ Result<BrokerTarget> ResolveBrokers(const std::string& brokers) {
     return std::all_of(wanted.begin(), wanted.end(),
                        [&](const auto& a) { return std::find(known.begin(), known.end(), a) != known.end(); });
   };
-  if (recorded && all_in(Addresses(recorded->bootstrap))) {
-    target.embedded = true;
-    target.control = recorded->control;
-    return target;
+  for (const auto& r : recorded) {
+    if (all_in(Addresses(r.bootstrap))) {
+      target.embedded = true;
+      target.control = r.control;
+      return target;
+    }
   }
   std::lock_guard lock(registry_mu);
   target.embedded = std::all_of(wanted.begin(), wanted.end(), [](const auto& a) { return Registry().count(a) > 0; });

@@ -3,8 +3,9 @@
 // GroupInspector, the producers and admin clients, the CLI):
 //
 // - An empty `brokers` means the embedded broker a `kstrand broker` process
-//   recorded in BrokerStateFile() (what the CLI does with no -b); an error says
-//   how to start one when none runs.
+//   recorded (what the CLI does with no -b). Each `kstrand broker` records
+//   itself in a file of its own (BrokerRecordFile); with none running, or
+//   several, the error says which were found and how to choose.
 // - Brokers that are an embedded broker (that recorded one, or an
 //   EmbeddedCluster running in this process) are marked `embedded`: a group
 //   member there gets EmbeddedCluster::ClientProperties() underneath its own
@@ -15,16 +16,30 @@
 // Thread safety: every function may be called from any thread.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "kafka/client.h"
 #include "kstrand/status.h"
 
 namespace kstrand::kafka {
 
-// Where `kstrand broker` records {"bootstrap", "control", "pid"} for the
-// other processes of this user: $XDG_RUNTIME_DIR, else /tmp.
-std::string BrokerStateFile();
+// Where the `kstrand broker` of process `pid` records {"bootstrap",
+// "control", "pid"} for the other processes of this user:
+// kstrand-broker-<uid>-<pid>.json in $XDG_RUNTIME_DIR, else /tmp.
+std::string BrokerRecordFile(int64_t pid);
+
+struct RecordedBroker {
+  std::string bootstrap;
+  std::string control;  // its control channel's URL
+  int64_t pid = 0;
+};
+
+// The `kstrand broker`s of this user that are running, by pid. A record whose
+// process is gone (killed without its cleanup) is skipped.
+std::vector<RecordedBroker> RecordedBrokers();
 
 // The process-wide set of running EmbeddedClusters' addresses: Start()
 // registers a cluster's bootstrap, its destructor unregisters it.
@@ -38,8 +53,9 @@ struct BrokerTarget {
 };
 
 // `brokers` as a user gave it (see the top of this file). Fails with
-// kInvalidArgument when it is empty and no `kstrand broker` runs.
-Result<BrokerTarget> ResolveBrokers(const std::string& brokers);
+// kInvalidArgument when it is empty and not exactly one `kstrand broker`
+// runs; the message calls the setting `option` ("-b" for the CLI).
+Result<BrokerTarget> ResolveBrokers(const std::string& brokers, std::string_view option = "brokers");
 
 // `kafka` over the embedded broker's consumer properties: the set of
 // EmbeddedCluster::ClientProperties() for kafka's group.protocol (KIP-848 when

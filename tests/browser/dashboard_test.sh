@@ -8,7 +8,7 @@ kstrand="$1" shots="$2"
 partitions=6
 
 start broker "$kstrand" broker --topic "orders:$partitions"
-wait_for 20 "the embedded broker" test -s "$work/kstrand-broker-$(id -u).json"
+wait_for 20 "the embedded broker" compgen -G "$work/kstrand-broker-$(id -u)-*.json"
 # Traffic while the page is looked at, so lag and throughput are not all zero.
 start produce "$kstrand" produce -t orders --count 100000 --keys 64 --rate 300
 start consume "$kstrand" consume -t orders -G billing --members 2 --work 2ms --http 0

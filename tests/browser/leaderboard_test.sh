@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 kstrand="$1" source_bin="$2" team="$3" leaderboard="$4" shots="$5"
 
 start broker "$kstrand" broker
-wait_for 20 "the embedded broker" test -s "$work/kstrand-broker-$(id -u).json"
+wait_for 20 "the embedded broker" compgen -G "$work/kstrand-broker-$(id -u)-*.json"
 start source "$source_bin" --rate 40
 wait_for 30 "the source to create new_users" grep -q "producing to new_users" "$work/source.log"
 start leaderboard "$leaderboard" --http 0

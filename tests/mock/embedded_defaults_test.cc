@@ -37,7 +37,7 @@ class EmbeddedDefaultsTest : public MockTest {
   }
   // What `kstrand broker` writes (src/cli/broker.cc).
   void RecordBroker(const std::string& bootstrap, int64_t pid) const {
-    std::ofstream(dir_ / ("kstrand-broker-" + std::to_string(getuid()) + ".json"))
+    std::ofstream(dir_ / ("kstrand-broker-" + std::to_string(getuid()) + "-" + std::to_string(pid) + ".json"))
         << R"({"bootstrap":")" << bootstrap << R"(","control":"http://127.0.0.1:1","pid":)" << pid << "}\n";
   }
 
