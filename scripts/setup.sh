@@ -5,15 +5,22 @@
 #
 # Why librdkafka is built here: Debian 12 ships 2.0.2, which loses messages when
 # batch consumption meets pause/resume, aborts when a cooperative consumer closes
-# mid-join, and drops stored-offset metadata. We build 2.14.2 from Debian's own
-# source package (the sid suite), fetched with a project-local apt configuration
-# so the machine's apt sources are left untouched.
+# mid-join, and drops stored-offset metadata. We build the pinned version (the
+# one tested) from Debian's own source package (the sid suite), fetched with a
+# project-local apt configuration so the machine's apt sources are left
+# untouched. sid keeps only its current version: when the pin is gone, the
+# newest sid version of the same major line is built instead, if our patches
+# apply or are already upstream (scripts/rdkafka-source.sh). What was built is
+# recorded in .deps/librdkafka/kstrand-source, which `kstrand --version` prints.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps="${KSTRAND_DEPS:-$root/.deps}"
-rdkafka_version="2.14.2"
-prefix="$deps/librdkafka-$rdkafka_version"
+# The librdkafka the project is tested with; KSTRAND_RDKAFKA_PIN overrides it.
+rdkafka_pin="${KSTRAND_RDKAFKA_PIN:-2.14.2}"
+# The build uses this link; it points at .deps/librdkafka-<version>.
+link="$deps/librdkafka"
+source "$root/scripts/rdkafka-source.sh"
 
 packages=(
   build-essential cmake ninja-build pkg-config dpkg-dev
@@ -70,10 +77,16 @@ configure_flags=(--disable-curl --disable-gssapi --disable-c11threads --enable-s
 patches=("$root"/scripts/librdkafka-patches/*.patch)
 # What the built tree was made from: a change to the flags or the patches rebuilds it.
 build_id="${configure_flags[*]} patches:$(cat "${patches[@]}" | sha256sum | cut -c1-16)"
-stamp="$prefix/kstrand-build-flags"
+
+# A tree built from these flags and patches (any version: a working build is
+# not replaced because sid moved on).
+built_here() { [ -f "$1/lib/pkgconfig/rdkafka.pc" ] && [ "$(cat "$1/kstrand-build-flags" 2>/dev/null)" = "$build_id" ]; }
 
 build_librdkafka() {
-  if [ -f "$prefix/lib/pkgconfig/rdkafka.pc" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$build_id" ]; then
+  if built_here "$link"; then return; fi
+  if built_here "$deps/librdkafka-$rdkafka_pin"; then  # built before the link existed
+    ln -sfn "librdkafka-$rdkafka_pin" "$link"
+    [ -f "$link/kstrand-source" ] || echo "pinned $rdkafka_pin (built before setup recorded its source)" >"$link/kstrand-source"
     return
   fi
   local work="$deps/build"
@@ -85,20 +98,25 @@ build_librdkafka() {
     -o Dir::State::Lists="$work/apt/lists" -o Dir::Cache="$work/apt/cache"
     -o APT::Sandbox::User=root
   )
-  echo "setup: fetching librdkafka $rdkafka_version source from Debian sid"
   apt-get "${apt_opts[@]}" update -qq
-  local version
+  local version upstream prefix
   version=$(apt-cache "${apt_opts[@]}" showsrc librdkafka | awk '/^Version:/ {print $2}' \
-            | grep "^$rdkafka_version-" | head -n 1)
-  [ -n "$version" ] || { echo "setup: Debian sid has no librdkafka $rdkafka_version source package" >&2; exit 1; }
+            | choose_rdkafka_source "$rdkafka_pin") || exit 1
+  upstream="${version%-*}"
+  prefix="$deps/librdkafka-$upstream"
+  if [ "$upstream" = "$rdkafka_pin" ]; then
+    echo "setup: fetching librdkafka $version (the pinned $rdkafka_pin) source from Debian sid"
+  else
+    echo "setup: Debian sid no longer has librdkafka $rdkafka_pin; building its newest $upstream ($version) instead"
+  fi
   (cd "$work" && apt-get "${apt_opts[@]}" source --download-only -qq "librdkafka=$version")
   # --skip-patches: Debian's patches switch to system nanopb/cJSON and regenerated
   # OpenTelemetry headers; upstream's vendored copies build with fewer packages.
   (cd "$work" && dpkg-source --no-check --skip-patches -x librdkafka_*.dsc src >/dev/null)
-  for p in "${patches[@]}"; do
-    patch -d "$work/src" -p1 --quiet --forward <"$p" || { echo "setup: patch $p does not apply" >&2; exit 1; }
-  done
-  echo "setup: building librdkafka $rdkafka_version into $prefix"
+  local applied
+  applied=$(apply_rdkafka_patches "$work/src" "${patches[@]}") || exit 1
+  echo "$applied" | sed 's/^/setup: patch /'
+  echo "setup: building librdkafka $upstream into $prefix"
   (cd "$work/src" \
     && ./configure --prefix="$prefix" "${configure_flags[@]}" >"$deps/librdkafka-build.log" 2>&1 \
     && make -j"$(nproc)" libs >>"$deps/librdkafka-build.log" 2>&1 \
@@ -107,10 +125,14 @@ build_librdkafka() {
   [ -f "$work/stage$prefix/lib/pkgconfig/rdkafka.pc" ] || { echo "setup: librdkafka build failed" >&2; exit 1; }
   # Swap in the finished tree whole, so an interrupted build never leaves a half prefix.
   echo "$build_id" >"$work/stage$prefix/kstrand-build-flags"
+  echo "Debian source $version (pinned $rdkafka_pin); patches: $(echo "$applied" | paste -sd, | sed 's/,/, /g')" \
+    >"$work/stage$prefix/kstrand-source"
   rm -rf "$prefix.old" && { [ ! -d "$prefix" ] || mv "$prefix" "$prefix.old"; }
   mv "$work/stage$prefix" "$prefix" && rm -rf "$prefix.old" "$work"
+  ln -sfn "librdkafka-$upstream" "$link"
 }
 
 install_packages
 build_librdkafka
-echo "setup: ready (librdkafka $rdkafka_version at $prefix)"
+echo "setup: ready (librdkafka $(awk '/^Version:/ {print $2}' "$link/lib/pkgconfig/rdkafka.pc") at $(readlink -f "$link");" \
+     "$(cat "$link/kstrand-source" 2>/dev/null || echo "source not recorded")"")"

@@ -25,6 +25,12 @@ std::string LibrdkafkaBuildVersion();
 /// The librdkafka version running in this process (rd_kafka_version()), e.g. "2.14.2".
 std::string LibrdkafkaVersion();
 
+/// Where the librdkafka kstrand carries came from, as scripts/setup.sh
+/// recorded it: the Debian source version, the pinned version, and which of
+/// kstrand's patches were applied or already upstream. Empty when kstrand was
+/// built against a librdkafka setup.sh did not build.
+std::string_view LibrdkafkaSource();
+
 /// Ok when the running librdkafka is at least the one kstrand was compiled
 /// against; otherwise an error naming both versions. An older librdkafka lacks
 /// fixes and properties kstrand relies on (Debian 12's 2.0.2 loses messages

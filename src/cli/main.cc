@@ -14,7 +14,10 @@ int main(int argc, char** argv) {
   // The librdkafka the process runs with, which ldd cannot show (it is linked in).
   app.set_version_flag("--version",
                        std::string("kstrand ") + std::string(kstrand::Version()) + "\nlibrdkafka " +
-                           kstrand::LibrdkafkaVersion() + " (built against " + kstrand::LibrdkafkaBuildVersion() + ")");
+                           kstrand::LibrdkafkaVersion() + " (built against " + kstrand::LibrdkafkaBuildVersion() + ")" +
+                           (kstrand::LibrdkafkaSource().empty()
+                                ? std::string()
+                                : "\nlibrdkafka source: " + std::string(kstrand::LibrdkafkaSource())));
   std::function<int()> action;
   auto set_action = [&](std::function<int()> a) { action = std::move(a); };
   AddBrokerCommand(app, set_action);

@@ -4,8 +4,8 @@
 
 #include "kstrand/version.h"
 
-#ifndef KSTRAND_VERSION
-#error "KSTRAND_VERSION is set by CMakeLists.txt (the project's VERSION)"
+#if !defined(KSTRAND_VERSION) || !defined(KSTRAND_RDKAFKA_SOURCE)
+#error "KSTRAND_VERSION and KSTRAND_RDKAFKA_SOURCE are set by CMakeLists.txt"
 #endif
 
 namespace kstrand::kafka {
@@ -38,6 +38,8 @@ std::string_view Version() { return KSTRAND_VERSION; }
 std::string LibrdkafkaBuildVersion() { return kafka::FormatRdkafkaVersion(RD_KAFKA_VERSION); }
 
 std::string LibrdkafkaVersion() { return kafka::FormatRdkafkaVersion(rd_kafka_version()); }
+
+std::string_view LibrdkafkaSource() { return KSTRAND_RDKAFKA_SOURCE; }
 
 Status CheckLibrdkafkaVersion() { return kafka::CompareRdkafkaVersions(RD_KAFKA_VERSION, rd_kafka_version()); }
 

@@ -4,17 +4,20 @@
 # only that prefix
 #   (a) build tests/install (find_package + target_link_libraries, nothing
 #       else) and run it against the prefix's own `kstrand broker`: it must run
-#       librdkafka 2.14.2 and process every message, and ldd must show no
+#       the librdkafka of the build and process every message, and ldd must show no
 #       shared librdkafka (kstrand links it statically, so Debian's
 #       librdkafka.so.1 can never be loaded in its place);
-#   (b) run the installed `kstrand --version`, which must name librdkafka 2.14.2;
+#   (b) run the installed `kstrand --version`, which must name the build's librdkafka;
 #   (e) build each example (examples/*) as a separate project against it;
 # then (c) build the .deb with cpack, unpack it with `dpkg -x` into a fresh root
 # and do (a) and (b) against that root (the examples, the slow part, once).
 # Usage: run.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build="$(cd "$1" && pwd)" src="$(cd "$2" && pwd)"
-want_rdkafka="2.14.2"
+# The librdkafka this build carries: what scripts/setup.sh built (the pinned
+# version, or its successor once Debian moved on).
+want_rdkafka=$(awk -F= '$1 == "RDKAFKA_VERSION:INTERNAL" {print $2}' "$build/CMakeCache.txt")
+[ -n "$want_rdkafka" ] || { echo "FAIL: no RDKAFKA_VERSION in $build/CMakeCache.txt"; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/kstrand-install.XXXXXX")
 case "$work/" in "$src"/*) echo "FAIL: scratch dir $work is inside the checkout"; exit 1 ;; esac
 pids=()
