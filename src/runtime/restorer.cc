@@ -69,11 +69,13 @@ Status Restorer::Restore(const Job& job) {
   const std::string where = "store " + store.name() + ": changelog " + topic + "[" + std::to_string(p) + "]";
   auto watermarks = reader_->Watermarks(topic, p, kWatermarkTimeoutMs);
   if (!watermarks.ok()) return Status(Errc::kTimedOut, "store " + store.name() + ": " + watermarks.status().detail());
-  const int64_t high = watermarks->second;
+  const auto [low, high] = *watermarks;
+  auto trusted = store.TrustOrRebuild(job.partition, job.start, low, high, where);
+  if (!trusted.ok()) return Status(trusted.status().code(), where + ": " + trusted.status().detail());
+  const int64_t start = trusted.value();
   store.SetRestoreTarget(job.partition, high);
   if (store.availability(job.partition) != Availability::kRestoring) return Status::Ok();  // caught up, or revoked
 
-  const int64_t start = job.start;
   spdlog::info("store {}: restoring {}[{}] from offset {} to {}", store.name(), topic, p,
                start < 0 ? 0 : start, high);
   if (Status assigned = reader_->Assign({{topic, p, start}}); !assigned.ok()) {

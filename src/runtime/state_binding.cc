@@ -92,9 +92,17 @@ void StateBinding::AssignTables(rd_kafka_topic_partition_list_t* partitions,
       spdlog::warn("{}: {}: reading the end offset: {}", config_.name, tp.ToString(), rd_kafka_err2str(err));
       continue;
     }
+    auto trusted = table->TrustOrRebuild(tp.partition, start.value(), low, high,
+                                         config_.name + ": table " + table->name() + " " + tp.ToString());
+    if (!trusted.ok()) {
+      request_stop_(Status(trusted.status().code(),
+                           "table " + table->name() + " " + tp.ToString() + ": " + trusted.status().detail()));
+      continue;
+    }
+    e.offset = trusted.value();
     table->SetRestoreTarget(tp.partition, high);
     spdlog::info("{}: table {} {}: restoring from offset {} to {}", config_.name, table->name(), tp.ToString(),
-                 start.value() < 0 ? 0 : start.value(), high);
+                 e.offset < 0 ? 0 : e.offset, high);
   }
 }
 

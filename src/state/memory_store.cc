@@ -46,6 +46,13 @@ class MemoryPartitionStore final : public PartitionStore {
 
   int64_t applied() const override { return applied_.load(std::memory_order_acquire); }
 
+  Status Clear() override {
+    std::unique_lock lock(mutex_);
+    entries_.clear();
+    applied_.store(-1, std::memory_order_release);
+    return Status::Ok();
+  }
+
  private:
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::string, std::less<>> entries_;  // guarded by mutex_

@@ -1,6 +1,7 @@
 #include "state/partition_slots.h"
 
 #include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
 
 #include "state/table.h"
 
@@ -16,6 +17,31 @@ Result<int64_t> PartitionSlots::Assign(Partition partition) {
   const int64_t applied = slot.store->applied();
   slot.start = applied >= 0 ? applied + 1 : 0;
   return applied >= 0 ? applied + 1 : int64_t{RD_KAFKA_OFFSET_BEGINNING};
+}
+
+bool StoreMatchesTopic(int64_t start, int64_t low, int64_t high) {
+  if (start < 0 || low < 0 || high < 0) return true;  // nothing applied, or offsets unknown
+  return start <= high && start >= low;
+}
+
+Result<int64_t> PartitionSlots::TrustOrRebuild(Partition partition, int64_t start, int64_t low, int64_t high,
+                                               std::string_view where) {
+  if (StoreMatchesTopic(start, low, high)) return start;
+  std::shared_ptr<PartitionStore> store;
+  {
+    std::unique_lock lock(mu_);
+    auto it = slots_.find(partition.value());
+    if (it == slots_.end()) return start;  // revoked meanwhile
+    store = it->second.store;
+    it->second.start = 0;
+  }
+  spdlog::warn("{}: the state of {} was applied up to offset {}, but the partition now has start offset {} and "
+               "end offset {}{}: discarding it and rebuilding it from the topic",
+               where, name_, start - 1, low, high,
+               start > high ? " (state from another broker, or a topic since recreated)"
+                            : " (the records after it are gone: retention)");
+  KSTRAND_RETURN_IF_ERROR(store->Clear());
+  return int64_t{RD_KAFKA_OFFSET_BEGINNING};
 }
 
 void PartitionSlots::SetRestoreTarget(Partition partition, int64_t end) {

@@ -16,12 +16,19 @@
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kstrand/state.h"
 #include "state/store.h"
 
 namespace kstrand::state {
+
+// False when a store that continues from `start` (after its last applied
+// offset) cannot belong to a partition holding offsets `low` to `high` - 1:
+// it lies beyond the end or before the start. Negative values: nothing
+// applied or offsets unknown, nothing to check.
+bool StoreMatchesTopic(int64_t start, int64_t low, int64_t high);
 
 class PartitionSlots {
  public:
@@ -32,6 +39,15 @@ class PartitionSlots {
   // Opens the partition's store; returns the offset to read from: after the
   // last applied record, or RD_KAFKA_OFFSET_BEGINNING (-2) when it has none.
   Result<int64_t> Assign(Partition partition);
+  // Checks an assigned partition's store against its topic partition, which
+  // now holds offsets `low` to `high` - 1; `start` is what Assign returned. A
+  // store applied past the end (written against another broker, or a topic
+  // since recreated) or before the start (the records after it are gone) would
+  // answer wrongly: it is cleared, with a warning naming the partition
+  // (`where`) and the offsets, and read again from the topic's beginning.
+  // Returns the offset to read from.
+  Result<int64_t> TrustOrRebuild(Partition partition, int64_t start, int64_t low, int64_t high,
+                                 std::string_view where);
   // The end offset to catch up with (ignored once set, or when negative).
   void SetRestoreTarget(Partition partition, int64_t end);
   // True while the partition is assigned and has no restore target yet.

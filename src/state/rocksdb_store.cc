@@ -118,6 +118,29 @@ class RocksDbPartitionStore final : public PartitionStore {
 
   int64_t applied() const override { return applied_.load(std::memory_order_acquire); }
 
+  // One batch: a range delete from the smallest key through the largest, and
+  // the applied offset, so a crash leaves either the old partition or none.
+  Status Clear() override {
+    rocksdb::WriteBatch batch;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), data_));
+    it->SeekToLast();
+    if (it->Valid()) {
+      std::string end = it->key().ToString();
+      end.push_back('\0');  // the smallest key after the largest one: the range's exclusive end
+      rocksdb::Status added = batch.DeleteRange(data_, rocksdb::Slice(), end);
+      if (!added.ok()) return RocksStatus(added, context_ + ": clear");
+    }
+    KSTRAND_RETURN_IF_ERROR(RocksStatus(it->status(), context_ + ": clear"));
+    rocksdb::Status added = batch.Delete(offsets_, data_->GetName());
+    if (!added.ok()) return RocksStatus(added, context_ + ": clear");
+    {
+      std::lock_guard lock(*write_mutex_);  // see Apply
+      KSTRAND_RETURN_IF_ERROR(RocksStatus(db_->Write(rocksdb::WriteOptions(), &batch), context_ + ": clear"));
+    }
+    applied_.store(-1, std::memory_order_release);
+    return Status::Ok();
+  }
+
  private:
   rocksdb::DB* const db_;
   rocksdb::ColumnFamilyHandle* const data_;

@@ -52,6 +52,9 @@ class PartitionStore {
                                                                         size_t limit) const = 0;
   // The offset of the last record applied, -1 if none.
   virtual int64_t applied() const = 0;
+  // Deletes every entry and the applied offset, in one atomic write: the
+  // partition is then rebuilt from its topic's beginning.
+  virtual Status Clear() = 0;
 };
 
 class StoreSet {

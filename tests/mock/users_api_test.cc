@@ -288,5 +288,55 @@ TEST_F(UsersApiTest, RestartedRocksDbInstanceReplaysOnlyTheTail) {
   std::filesystem::remove_all(dir);
 }
 
+// A RocksDB instance's state written against another broker (the same holds
+// for a topic deleted and recreated under a stopped instance): its applied
+// offsets lie past the new partitions' ends. Before, the table took itself for
+// caught up ("restoring from offset 11 to 0") and answered the old users and a
+// wrong 404 for the new ones.
+TEST_F(UsersApiTest, RocksDbStateBeyondThePartitionsEndIsRebuiltFromTheTopic) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("kstrand-users-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
+  StateConfig rocks{StoreBackend::kRocksDb, dir.string()};
+  auto app = Start("solo", rocks);
+  ASSERT_TRUE(app);
+  ASSERT_TRUE(WaitUntil([&] { return Settled({app.get()}); }, 60s));
+  std::vector<std::string> old_ids;
+  for (int i = 0; i < 60; ++i) {  // ~10 per partition: every partition's applied offset is past 1
+    Reply r = SendSettled(app->url(), "POST", "/users", NewUser(i));
+    ASSERT_EQ(r.status, 201);
+    old_ids.push_back(json::parse(r.body)["id"]);
+  }
+  std::map<int32_t, int64_t> applied_before;
+  for (const auto& p : app->table().Stats()) applied_before[p.partition.value()] = p.applied;
+  app->Stop();
+  app.reset();
+
+  // Another broker, whose users topic holds two users.
+  auto other = EmbeddedCluster::Start();
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  cluster_ = std::move(other.value());
+  ASSERT_TRUE(cluster_->CreateTopic("users", kPartitions).ok());
+  auto producer = kafka::Producer::Create(
+      kafka::ConnectionProperties(cluster_->bootstrap(), EmbeddedCluster::ClientProperties(), "new-writer"));
+  ASSERT_TRUE(producer.ok());
+  const std::vector<std::string> new_ids = {"new-0", "new-1"};
+  for (const auto& id : new_ids) {
+    ASSERT_TRUE((*producer)->Produce("users", id, json{{"id", id}, {"name", "new"}, {"email", "n@x"}}.dump()).ok());
+  }
+  ASSERT_TRUE((*producer)->Flush(10000).ok());
+  for (const auto& [p, applied] : applied_before) ASSERT_GE(applied, 1) << "partition " << p << " had too few users";
+
+  app = Start("solo", rocks);
+  ASSERT_TRUE(app);
+  ASSERT_TRUE(WaitUntil([&] { return Settled({app.get()}); }, 60s));
+  for (const auto& id : new_ids) EXPECT_EQ(Send(app->url(), "GET", "/users/" + id).status, 200) << id;
+  for (const auto& id : old_ids) EXPECT_EQ(Send(app->url(), "GET", "/users/" + id).status, 404) << id;
+  uint64_t applied_since_start = 0;
+  for (const auto& p : app->table().Stats()) applied_since_start += p.applied_since_assigned;
+  EXPECT_EQ(applied_since_start, new_ids.size());
+  app.reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace kstrand::test

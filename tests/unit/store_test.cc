@@ -1,5 +1,6 @@
 // Stores: both backends apply, read, page and track offsets alike; RocksDB
 // keeps data and offsets across Close and across reopening the whole StoreSet.
+#include "state/partition_slots.h"
 #include "state/store.h"
 
 #include <gtest/gtest.h>
@@ -223,6 +224,29 @@ TEST_P(StoreTest, ConcurrentScansSeeWholeBatchesOnly) {
   EXPECT_EQ(GetOrFail(*store, "k7"), std::to_string(offset - 1));
 }
 
+TEST_P(StoreTest, ClearDeletesEveryEntryAndTheAppliedOffsetOfThatPartitionOnly) {
+  auto store = OpenStore("users", 0);
+  auto other = OpenStore("users", 1);
+  ASSERT_TRUE(store && other);
+  const std::string binary_key("\xff\xff", 2);  // the largest keys are in the range too
+  std::vector<Record> batch = {Put("", "empty key", 1), Put("alice", "1", 2), Put(binary_key, "max", 3)};
+  ASSERT_TRUE(store->Apply(batch).ok());
+  std::vector<Record> kept = {Put("bob", "2", 7)};
+  ASSERT_TRUE(other->Apply(kept).ok());
+  ASSERT_TRUE(store->Clear().ok());
+  EXPECT_EQ(store->applied(), -1);
+  EXPECT_EQ(ScanOrFail(*store, "", 10), Entries{});
+  EXPECT_EQ(GetOrFail(*store, ""), std::nullopt);
+  EXPECT_EQ(GetOrFail(*store, binary_key), std::nullopt);
+  EXPECT_EQ(GetOrFail(*other, "bob"), "2");
+  EXPECT_EQ(other->applied(), 7);
+  // Rebuilt from offset 0 afterwards, as from a new store.
+  std::vector<Record> again = {Put("carol", "3", 0)};
+  ASSERT_TRUE(store->Apply(again).ok());
+  EXPECT_EQ(store->applied(), 0);
+  EXPECT_EQ(ScanOrFail(*store, "", 10), (Entries{{"carol", "3"}}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(kMemory, kRocksDb),
                          [](const auto& info) { return info.param.name; });
 
@@ -253,6 +277,38 @@ TEST(RocksDbStoreTest, ReopeningTheStoreSetKeepsEveryStoresDataAndOffset) {
   auto never_written = (*set)->Open("empty", 0);
   ASSERT_TRUE(never_written.ok()) << never_written.status().ToString();
   EXPECT_EQ((*never_written)->applied(), -1);
+}
+
+TEST(RocksDbStoreTest, AClearedPartitionStaysClearedAfterReopening) {
+  ScratchDirectory dir;
+  {
+    auto set = kRocksDb.open(dir.path());
+    ASSERT_TRUE(set.ok()) << set.status().ToString();
+    auto store = (*set)->Open("users", 0);
+    ASSERT_TRUE(store.ok());
+    std::vector<Record> batch = {Put("alice", "1", 5), Put("bob", "2", 6)};
+    ASSERT_TRUE((*store)->Apply(batch).ok());
+    ASSERT_TRUE((*store)->Clear().ok());
+  }
+  auto set = kRocksDb.open(dir.path());
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  auto store = (*set)->Open("users", 0);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->applied(), -1);
+  EXPECT_EQ(ScanOrFail(**store, "", 10), Entries{});
+}
+
+// A store continues from `start` (its last applied offset + 1); the partition
+// holds offsets low .. high - 1.
+TEST(StoreMatchesTopicTest, AStoreBeyondTheEndOrBeforeTheStartDoesNotMatch) {
+  EXPECT_TRUE(kstrand::state::StoreMatchesTopic(5, 0, 5));     // caught up exactly
+  EXPECT_TRUE(kstrand::state::StoreMatchesTopic(3, 0, 8));     // behind: replay 3..7
+  EXPECT_TRUE(kstrand::state::StoreMatchesTopic(4, 4, 8));     // at the start
+  EXPECT_FALSE(kstrand::state::StoreMatchesTopic(3, 0, 0));    // applied up to 2, the topic is empty (recreated)
+  EXPECT_FALSE(kstrand::state::StoreMatchesTopic(9, 0, 8));    // applied up to 8, the end is 7
+  EXPECT_FALSE(kstrand::state::StoreMatchesTopic(3, 5, 8));    // records 3 and 4 are gone (retention)
+  EXPECT_TRUE(kstrand::state::StoreMatchesTopic(-2, 0, 8));    // nothing applied
+  EXPECT_TRUE(kstrand::state::StoreMatchesTopic(3, -1, -1));   // offsets unknown
 }
 
 TEST(RocksDbStoreTest, OpenFailsNamingADirectoryThatCannotBeCreated) {
