@@ -109,6 +109,30 @@ class UsersApiTest : public MockTest {
     return created;
   }
 
+  static std::filesystem::path ScratchDir() {
+    return std::filesystem::temp_directory_path() /
+           ("kstrand-users-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
+  }
+
+  // An instance that owns every partition, ready (nullptr if it did not settle).
+  std::unique_ptr<UsersApp> StartSettled(const std::string& name, StateConfig state) {
+    auto app = Start(name, std::move(state));
+    if (app && !WaitUntil([&] { return Settled({app.get()}); }, 60s)) return nullptr;
+    return app;
+  }
+
+  // Posts `n` new users to `app`; their ids, in order (fewer if a post failed).
+  static std::vector<std::string> PostUsers(const UsersApp& app, int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      Reply r = SendSettled(app.url(), "POST", "/users", NewUser(i));
+      EXPECT_EQ(r.status, 201) << r.body;
+      if (r.status != 201) break;
+      ids.push_back(json::parse(r.body)["id"]);
+    }
+    return ids;
+  }
+
   static std::string NewUser(int i) {
     return json{{"name", "user " + std::to_string(i)}, {"email", "user" + std::to_string(i) + "@example.com"}}.dump();
   }
@@ -223,18 +247,12 @@ TEST_F(UsersApiTest, ConcurrentUpdatesOfOneUserEndWithTheLastWrite) {
 }
 
 TEST_F(UsersApiTest, RestartedRocksDbInstanceReplaysOnlyTheTail) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("kstrand-users-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
+  const auto dir = ScratchDir();
   StateConfig rocks{StoreBackend::kRocksDb, dir.string()};
-  auto app = Start("solo", rocks);
+  auto app = StartSettled("solo", rocks);
   ASSERT_TRUE(app);
-  ASSERT_TRUE(WaitUntil([&] { return Settled({app.get()}); }, 60s));
-  std::vector<std::string> ids;
-  for (int i = 0; i < 300; ++i) {
-    Reply r = SendSettled(app->url(), "POST", "/users", NewUser(i));
-    ASSERT_EQ(r.status, 201);
-    ids.push_back(json::parse(r.body)["id"]);
-  }
+  std::vector<std::string> ids = PostUsers(*app, 300);
+  ASSERT_EQ(ids.size(), 300u);
   app->Stop();
   app.reset();
 
@@ -294,18 +312,12 @@ TEST_F(UsersApiTest, RestartedRocksDbInstanceReplaysOnlyTheTail) {
 // caught up ("restoring from offset 11 to 0") and answered the old users and a
 // wrong 404 for the new ones.
 TEST_F(UsersApiTest, RocksDbStateBeyondThePartitionsEndIsRebuiltFromTheTopic) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("kstrand-users-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
+  const auto dir = ScratchDir();
   StateConfig rocks{StoreBackend::kRocksDb, dir.string()};
-  auto app = Start("solo", rocks);
+  auto app = StartSettled("solo", rocks);
   ASSERT_TRUE(app);
-  ASSERT_TRUE(WaitUntil([&] { return Settled({app.get()}); }, 60s));
-  std::vector<std::string> old_ids;
-  for (int i = 0; i < 60; ++i) {  // ~10 per partition: every partition's applied offset is past 1
-    Reply r = SendSettled(app->url(), "POST", "/users", NewUser(i));
-    ASSERT_EQ(r.status, 201);
-    old_ids.push_back(json::parse(r.body)["id"]);
-  }
+  std::vector<std::string> old_ids = PostUsers(*app, 60);  // ~10 per partition: every applied offset is past 1
+  ASSERT_EQ(old_ids.size(), 60u);
   std::map<int32_t, int64_t> applied_before;
   for (const auto& p : app->table().Stats()) applied_before[p.partition.value()] = p.applied;
   app->Stop();
