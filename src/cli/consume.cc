@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/report.h"
+#include "kafka/handles.h"
 #include "kstrand/runtime.h"
 #include "kstrand/shutdown.h"
 #include "kstrand/status_server.h"
@@ -234,6 +235,15 @@ int RunConsume(ConsumeOptions& opts) {
   }
   spdlog::info("processed {} messages in total", total);
   if (opts.report) std::printf("%s\n", report->ResultLine().c_str());
+  members.clear();
+  if (kafka::ClientsBeingDestroyed() > 0) {
+    // A member could not leave its group in time (coordinator unreachable);
+    // librdkafka still winds its handle down on another thread. Leave without
+    // waiting for it, and without destructors that would run beside it.
+    std::fflush(stdout);
+    spdlog::shutdown();
+    std::_Exit(failure.ok() ? 0 : Fail(failure));
+  }
   if (hung) {
     spdlog::error("a handler was still running after the group was left (shutdown timeout {}); "
                   "exiting without it, its message uncommitted",

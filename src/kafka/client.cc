@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <atomic>
 #include <thread>
 #include <unordered_map>
 
@@ -197,14 +198,37 @@ Result<ClientPtr> NewClient(rd_kafka_type_t type, const Properties& props,
   return ClientPtr(rk);
 }
 
-void DestroyClient(rd_kafka_t* rk) noexcept {
+namespace {
+void Destroy(rd_kafka_t* rk, int flags) noexcept {
   {
     // Before rd_kafka_destroy: once it returns, a new client may get the same address.
     std::lock_guard lock(registry_mu);
     Registry().erase(rk);
   }
-  rd_kafka_destroy(rk);
+  rd_kafka_destroy_flags(rk, flags);
 }
+}  // namespace
+
+void DestroyClient(rd_kafka_t* rk) noexcept { Destroy(rk, 0); }
+
+namespace {
+std::atomic<int> being_destroyed{0};
+}  // namespace
+
+void DestroyClientInBackground(rd_kafka_t* rk) noexcept {
+  ++being_destroyed;
+  try {
+    std::thread([rk] {
+      Destroy(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+      --being_destroyed;
+    }).detach();
+  } catch (...) {  // no thread to be had: wait here
+    Destroy(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    --being_destroyed;
+  }
+}
+
+int ClientsBeingDestroyed() noexcept { return being_destroyed; }
 
 Status ClientFailure(rd_kafka_t* rk) {
   auto state = Find(rk);

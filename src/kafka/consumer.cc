@@ -29,6 +29,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& props, Call
 
 Consumer::~Consumer() {
   queue_.reset();  // before the handle it belongs to
+  if (close_abandoned_) DestroyClientInBackground(rk_.release());
   rk_.reset();
 }
 
@@ -95,12 +96,45 @@ rd_kafka_resp_err_t Consumer::CommitSync(rd_kafka_topic_partition_list_t* offset
   // A rebalance in flight refuses commits until it completes (the embedded
   // broker refuses them for the whole join phase); retry those, bounded, so a
   // revoke or shutdown during a rebalance still hands over its progress.
+  // Each attempt waits for its result on a queue of its own, at most until the
+  // deadline: librdkafka's blocking commit waits for a coordinator for as long
+  // as it takes (~45 s with the broker down), which would make shutdown
+  // unbounded.
+  // Each partition's `err` says whether its offset was committed, as
+  // librdkafka's own synchronous commit reports it.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(retry_ms);
   for (;;) {
-    rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), offsets, 0);
+    rd_kafka_resp_err_t err = CommitOnce(offsets, deadline);
     if (!IsRetriableCommit(err) || std::chrono::steady_clock::now() >= deadline) return err;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+}
+
+rd_kafka_resp_err_t Consumer::CommitOnce(rd_kafka_topic_partition_list_t* offsets,
+                                         std::chrono::steady_clock::time_point deadline) {
+  auto fail_all = [&](rd_kafka_resp_err_t err) {
+    for (int i = 0; i < offsets->cnt; ++i) offsets->elems[i].err = err;
+    return err;
+  };
+  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> results(rd_kafka_queue_new(rk_.get()),
+                                                                               &rd_kafka_queue_destroy);
+  if (rd_kafka_resp_err_t err = rd_kafka_commit_queue(rk_.get(), offsets, results.get(), nullptr, nullptr)) {
+    return fail_all(err);
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  rd_kafka_event_t* result = rd_kafka_queue_poll(results.get(), static_cast<int>(std::max<int64_t>(left.count(), 0)));
+  if (result == nullptr) return fail_all(RD_KAFKA_RESP_ERR__TIMED_OUT);  // it may still land; nothing waits for it
+  rd_kafka_resp_err_t err = rd_kafka_event_error(result);
+  const rd_kafka_topic_partition_list_t* done = rd_kafka_event_topic_partition_list(result);
+  for (int i = 0; i < offsets->cnt; ++i) {
+    auto& e = offsets->elems[i];
+    const rd_kafka_topic_partition_t* r =
+        done ? rd_kafka_topic_partition_list_find(done, e.topic, e.partition) : nullptr;
+    e.err = err ? err : r ? r->err : RD_KAFKA_RESP_ERR__FAIL;
+    if (!err && e.err) err = e.err;  // a partition the broker refused fails the commit too
+  }
+  rd_kafka_event_destroy(result);
+  return err;
 }
 
 void Consumer::CommitAsync(rd_kafka_topic_partition_list_t* offsets) { rd_kafka_commit(rk_.get(), offsets, 1); }
@@ -139,9 +173,40 @@ std::optional<std::string> Consumer::MemberId() const {
   return out;
 }
 
-Status Consumer::Close() {
+Status Consumer::Close(int timeout_ms) {
   closing_ = true;
-  return KafkaStatus(rd_kafka_consumer_close(rk_.get()), "leaving the group");
+  // rd_kafka_consumer_close() blocks until the group is left, up to the
+  // session timeout (45 s by default) when the coordinator is unreachable.
+  // The asynchronous close lets this thread give up at the deadline; it
+  // serves the close's events meanwhile: the revoke goes to on_rebalance, as
+  // rd_kafka_consumer_close() would call the rebalance callback.
+  QueuePtr events(rd_kafka_queue_new(rk_.get()));
+  if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(rk_.get(), events.get())) {
+    Status st(Errc::kInternal, std::string("leaving the group: ") + rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return st;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!rd_kafka_consumer_closed(rk_.get())) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      close_abandoned_ = true;
+      return Status(Errc::kTimedOut, "leaving the group did not finish within " + std::to_string(timeout_ms) +
+                                         " ms (the group coordinator is unreachable); the group drops this member "
+                                         "when its session times out");
+    }
+    rd_kafka_event_t* event = rd_kafka_queue_poll(events.get(), static_cast<int>(std::min<int64_t>(left, 100)));
+    if (!event) continue;
+    if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE) {
+      // The list is the event's; librdkafka's callback gets it non-const too.
+      callbacks_.on_rebalance(rd_kafka_event_error(event),
+                              const_cast<rd_kafka_topic_partition_list_t*>(rd_kafka_event_topic_partition_list(event)));
+    }
+    // Fetched messages and the rest: nothing consumes any more.
+    rd_kafka_event_destroy(event);
+  }
+  return Status::Ok();
 }
 
 void Consumer::RebalanceCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,

@@ -20,6 +20,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -101,13 +102,18 @@ class Consumer {
   std::optional<std::string> MemberId() const;
 
   // Leaves the group (the revoke callback runs inside). After it, closing() is true.
-  Status Close();
+  // Leaves the group, waiting at most `timeout_ms`; kTimedOut after (the
+  // handle is then destroyed without another close).
+  Status Close(int timeout_ms);
   // Close() has begun: no new work should start.
   bool closing() const { return closing_; }
   // The group handle may be gone: nothing can be committed or assigned any more.
   bool left_group() const { return left_group_; }
 
  private:
+  // One commit, its result awaited until `deadline` (__TIMED_OUT after).
+  rd_kafka_resp_err_t CommitOnce(rd_kafka_topic_partition_list_t* offsets,
+                                 std::chrono::steady_clock::time_point deadline);
   Consumer(std::string name, Callbacks callbacks) : name_(std::move(name)), callbacks_(std::move(callbacks)) {}
   static void RebalanceCb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                           void* opaque) noexcept;
@@ -119,6 +125,7 @@ class Consumer {
   const Callbacks callbacks_;
   ClientPtr rk_;
   QueuePtr queue_;  // destroyed before rk_, to which it belongs
+  bool close_abandoned_ = false;
   bool closing_ = false;
   bool left_group_ = false;
 };

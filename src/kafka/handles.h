@@ -19,6 +19,14 @@ struct Deleter {
 // DestroyClient (client.cc): rd_kafka_destroy, after forgetting what NewClient
 // recorded for the handle.
 void DestroyClient(rd_kafka_t* rk) noexcept;
+// For a consumer whose close was abandoned (Consumer::Close's deadline):
+// librdkafka's destroy still waits for the group handle to end, up to
+// session.timeout.ms when the coordinator is unreachable, so it runs on a
+// thread of its own and the caller goes on.
+void DestroyClientInBackground(rd_kafka_t* rk) noexcept;
+// How many of those are still being destroyed. A process that exits
+// meanwhile should leave with _Exit (librdkafka's threads still run).
+int ClientsBeingDestroyed() noexcept;
 using ClientPtr = std::unique_ptr<rd_kafka_t, Deleter<DestroyClient>>;
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, Deleter<rd_kafka_conf_destroy>>;
 using TopicPartitionListPtr =

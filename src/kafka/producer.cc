@@ -30,7 +30,9 @@ Result<std::unique_ptr<Producer>> Producer::Create(const Properties& props) {
 }
 
 Producer::~Producer() {
-  if (rk_ && rd_kafka_flush(rk_.get(), 10000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+  // After a Flush() that timed out (a shutdown's deadline), waiting again is
+  // pointless: the broker is not there.
+  if (rk_ && (flush_timed_out_ || rd_kafka_flush(rk_.get(), 10000) == RD_KAFKA_RESP_ERR__TIMED_OUT)) {
     // Still undelivered (say the broker is down): rd_kafka_destroy would free
     // these records without a delivery report, leaking their callbacks and
     // what those hold -- a consumed message, whose toppar keeps the consumer's
@@ -125,6 +127,7 @@ Status Producer::Enqueue(const std::string& topic, std::optional<std::string_vie
 Status Producer::Flush(int timeout_ms) {
   rd_kafka_resp_err_t err = rd_kafka_flush(rk_.get(), timeout_ms);
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    flush_timed_out_ = true;
     return Status(Errc::kTimedOut, std::to_string(rd_kafka_outq_len(rk_.get())) +
                                        " records still undelivered after " + std::to_string(timeout_ms) + " ms");
   }

@@ -96,6 +96,7 @@ class Producer {
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> flush_timed_out_{false};  // the destructor then purges at once
   mutable std::mutex error_mu_;
   Status first_error_;
   std::thread poller_;

@@ -119,6 +119,9 @@ void Assignment::Halt() {
   }
   for (const auto& lane : left) lane->Revoke(/*drop_buffered=*/true);
   MutexLock lock(mu_);
+  // Their counts stay in Stats() (a shutdown that could not leave the group
+  // halts lanes its revoke never reached).
+  for (const auto& [tp, lane] : lanes_) AddCounters(retired_totals_, lane->Snapshot());
   lanes_.clear();
 }
 

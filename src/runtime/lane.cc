@@ -37,7 +37,7 @@ std::optional<Status> LaneEnv::stop_request() const {
   return stop_request_;
 }
 
-size_t LaneEnv::Close(std::chrono::steady_clock::time_point deadline) {
+size_t LaneEnv::Close(std::chrono::steady_clock::time_point deadline, int flush_ms) {
   {
     MutexLock lock(mu_);
     closed_ = true;
@@ -48,7 +48,7 @@ size_t LaneEnv::Close(std::chrono::steady_clock::time_point deadline) {
   // Deliver what is under way, then stop the producer here: its delivery
   // callbacks hold lanes, and so this env, and must not be what destroys it
   // (on the producer's own thread).
-  if (output) output->Close();
+  if (output) output->Close(flush_ms);
   return left_running;
 }
 

@@ -80,7 +80,9 @@ class LaneEnv {
   // WakePoller and RequestStop do nothing afterwards. A worker still inside a
   // handler at `deadline` is left to finish on its own (WorkerPool::Stop);
   // returns how many were.
-  size_t Close(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+  // `flush_ms`: how long the output may wait for its records' acknowledgements.
+  size_t Close(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
+               int flush_ms = 10000);
   // Keeps `owner` until this env is destroyed, after the last lane: the
   // consumer whose messages a late completion or a handler left running may
   // still hold (librdkafka requires its messages destroyed before it).

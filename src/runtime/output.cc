@@ -272,7 +272,7 @@ Status Output::RenewLocked() {
   return Status::Ok();
 }
 
-void Output::Close() {
+void Output::Close(int flush_ms) {
   Alone alone(gate_);
   {
     MutexLock lock(state_mu_);
@@ -284,10 +284,10 @@ void Output::Close() {
     // Whatever mattered was committed before the runtime stopped; what is
     // open now belongs to no committed offset.
     AbortLocked(Status(Errc::kShuttingDown, "closing"));
-  } else if (Status st = producer_->Flush(10000); !st.ok()) {
+  } else if (Status st = producer_->Flush(flush_ms); !st.ok()) {
     spdlog::warn("producer: {}", st.ToString());
     // Fail what is still undelivered now, so the destructor's flush only
-    // serves their reports instead of waiting another 10 s for a dead broker.
+    // serves their reports instead of waiting again for a dead broker.
     producer_->Purge();
   }
   // Destroyed here, not by a delivery callback's last reference to a lane.

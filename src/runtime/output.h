@@ -78,7 +78,7 @@ class Output {
   // Waits for deliveries (not transactional) or aborts what is open
   // (transactional: everything that mattered was committed), then stops the
   // producer. Send afterwards gets kShuttingDown.
-  void Close();
+  void Close(int flush_ms = 10000);
 
  private:
   Output(kafka::Properties props, std::string transactional_id, int timeout_ms)

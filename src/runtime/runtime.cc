@@ -56,6 +56,11 @@ constexpr int kCommitTimeoutMs = 10000;  // bound on a synchronous commit (revok
 // Stop(): after the drain waited shutdown.timeout for handlers, how long the
 // worker threads get to return before a handler still running is left to it.
 constexpr auto kHungHandlerGrace = std::chrono::seconds(1);
+// Stop() returns within its drain timeout plus this, whatever the brokers do:
+// the final commit, leaving the group, the members record and the output's
+// flush share it (each also bounded by kCommitTimeoutMs) and what is not done
+// by then is abandoned and reported. docs/reliability.md, "Bounded shutdown".
+constexpr auto kShutdownMargin = std::chrono::seconds(5);
 
 // "<name>-<8 hex digits>": tells apart members that share a name (replicas
 // of one service) in announcements.
@@ -138,6 +143,16 @@ class Runtime::Impl {
   // How long the shutdown drain waits for handlers: shutdown.timeout unless
   // Stop() was given another.
   std::atomic<std::chrono::milliseconds> shutdown_timeout{config.shutdown_timeout};
+  // When Stop() must have returned: its call + the drain timeout + kShutdownMargin.
+  std::atomic<Clock::time_point> shutdown_deadline{Clock::time_point::max()};
+  // What a shutdown step may still wait: until shutdown_deadline less
+  // `reserve_ms` (kept for the steps after it), at most kCommitTimeoutMs.
+  int ShutdownMsLeft(int reserve_ms) const {
+    const Clock::time_point deadline = shutdown_deadline;
+    if (deadline == Clock::time_point::max()) return kCommitTimeoutMs;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return static_cast<int>(std::clamp<int64_t>(left - reserve_ms, 0, kCommitTimeoutMs));
+  }
   std::mutex stop_mu;  // one Start() or Stop() at a time
   Status fatal_status;  // poll thread only (Start's thread before it runs): set by a fatal client error
   std::atomic<uint64_t> rebalances{0}, commits{0}, commit_errors{0};
@@ -392,7 +407,22 @@ void Runtime::Impl::Shutdown() {
   auto all = assignment.Lanes();
   const std::chrono::milliseconds drain_timeout = shutdown_timeout;
   const auto busy = rebalance->Drain(all, drain_timeout);
-  commit_strategy->Commit(true, all, kCommitTimeoutMs);
+  // The margin's last seconds are kept for leaving the group and the flushes.
+  commit_strategy->Commit(true, all, ShutdownMsLeft(2500));
+  // Progress the final commit could not hand over (a broker down): the next
+  // owner reads it again. Say which, so an operator knows what repeats.
+  std::string uncommitted;
+  for (const auto& lane : all) {
+    auto want = lane->Committable();
+    if (!want || want->offset <= lane->committed()) continue;
+    uncommitted += (uncommitted.empty() ? "" : ", ") + lane->partition().ToString() + " processed up to offset " +
+                   std::to_string(want->offset) + ", committed " +
+                   (lane->committed() < 0 ? std::string("nothing") : "up to " + std::to_string(lane->committed()));
+  }
+  if (!uncommitted.empty() && fatal_status.ok() && busy.empty()) {
+    fatal_status = Status(Errc::kTimedOut, "the final commit did not complete (" + uncommitted +
+                                                  "); the next owner reads those messages again");
+  }
   if (!busy.empty() && fatal_status.ok()) {
     std::string left;
     for (const auto& lane : busy) {
@@ -404,7 +434,7 @@ void Runtime::Impl::Shutdown() {
                                                "their message, to be read again by the next owner: " + left);
   }
   // Leaves the group; the revoke callback runs inside and finds the lanes drained.
-  if (Status st = consumer->Close(); !st.ok()) spdlog::warn("{}: {}", config.name, st.detail());
+  if (Status st = consumer->Close(ShutdownMsLeft(1000)); !st.ok()) spdlog::warn("{}: {}", config.name, st.detail());
   Finish(fatal_status);
 }
 
@@ -418,7 +448,10 @@ void Runtime::Impl::Finish(Status status) {
 
 void Runtime::Impl::Stop(std::chrono::milliseconds drain_timeout) {
   // Read by the poll thread's Shutdown() once it sees stop_requested.
-  if (!stop_requested) shutdown_timeout = drain_timeout;
+  if (!stop_requested) {
+    shutdown_timeout = drain_timeout;
+    shutdown_deadline = Clock::now() + drain_timeout + kShutdownMargin;
+  }
   stop_requested = true;
   // From a handler or on_rebalance: joining would wait for this very call.
   if (std::this_thread::get_id() == poll_thread_id.load() || (env && env->pool().OnWorkerThread())) {
@@ -433,13 +466,13 @@ void Runtime::Impl::Stop(std::chrono::milliseconds drain_timeout) {
   if (state) state->StopRestoring();
   if (announcer) {
     // Gone from the group: say so at once rather than let the record expire.
-    announcer->Leave(kCommitTimeoutMs);
+    announcer->Leave(ShutdownMsLeft(500));
     announcer.reset();
   }
   // Joins workers and timers. The drain already waited for the handlers: a
   // worker still in one after a short grace is left to it.
   if (env) {
-    if (size_t hung = env->Close(Clock::now() + kHungHandlerGrace); hung > 0) {
+    if (size_t hung = env->Close(Clock::now() + kHungHandlerGrace, ShutdownMsLeft(0)); hung > 0) {
       spdlog::warn("{}: stopped with {} handler call(s) still running; they finish on their own", config.name, hung);
     }
     // Nothing runs the lanes any more: halting them drops the sub-lanes that

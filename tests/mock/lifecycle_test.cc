@@ -91,6 +91,38 @@ TEST_F(LifecycleTest, RunReturnsOkOnceStoppedFromAnotherThread) {
   EXPECT_EQ(committed, (std::map<int32_t, int64_t>{{0, 10}, {1, 10}}));
 }
 
+// The broker gone for good (the embedded cluster destroyed: its ports refuse
+// connections): Stop(2s) returns within the drain bound plus the 5 s margin
+// (runtime.cc, kShutdownMargin), and Wait() names the partitions whose
+// progress could not be committed. Before: ~45 s in the final commit and the
+// group leave, waiting for the coordinator, then 10 s per producer flush.
+TEST_F(LifecycleTest, StopWithTheBrokerGoneReturnsWithinItsBoundAndSaysWhatWasNotCommitted) {
+  ASSERT_TRUE(cluster_->CreateTopic("gone", 2).ok());
+  ASSERT_TRUE(ProduceToPartitions(cluster_->bootstrap(), "gone", 2, 10).ok());
+  std::atomic<int> processed{0};
+  RuntimeConfig c = BaseConfig(*cluster_, "a", "gone-group", "gone", [&](const Message&) {
+    processed++;
+    return Status::Ok();
+  });
+  c.commit_interval = 1h;  // nothing committed before the broker goes
+  auto rt = MustCreate(std::move(c));
+  ASSERT_TRUE(rt);
+  ASSERT_TRUE(rt->Start().ok());
+  ASSERT_TRUE(WaitUntil([&] { return processed.load() == 20; }, 30s)) << "processed " << processed.load();
+  cluster_.reset();
+  std::this_thread::sleep_for(500ms);
+
+  const auto start = std::chrono::steady_clock::now();
+  rt->Stop(2s);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 2s + 5s + 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  Status st = rt->Wait();
+  EXPECT_EQ(st.code(), make_error_code(Errc::kTimedOut)) << st.ToString();
+  EXPECT_NE(st.detail().find("the final commit did not complete (gone["), std::string::npos) << st.detail();
+  EXPECT_NE(st.detail().find("processed up to offset 10"), std::string::npos) << st.detail();
+  EXPECT_EQ(rt->Stats().processed, 20u);
+}
+
 // Async handlers that never complete before the runtime is destroyed, then
 // fail: the late completions reach their lanes, which share what they need
 // (handler spec, env, consumer) instead of pointing into the freed Runtime.

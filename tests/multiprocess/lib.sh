@@ -8,6 +8,30 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
+# start_consumer GROUP PARTITIONS ARGS...: `kstrand consume -t in -G GROUP ARGS`
+# in the background, output in $work/consume.log; sets $consumer once it owns
+# PARTITIONS partitions (needs $kstrand).
+start_consumer() {
+  local group="$1" partitions="$2"
+  shift 2
+  "$kstrand" consume -t in -G "$group" "$@" >"$work/consume.log" 2>&1 &
+  consumer=$!
+  pids+=("$consumer")
+  for _ in $(seq 300); do grep -q "partitions assigned ($partitions" "$work/consume.log" && return; sleep 0.1; done
+  echo "never assigned"; cat "$work/consume.log"; exit 1
+}
+
+# sigterm_and_time PID: SIGTERM, then waits; sets $code (its exit code) and
+# $took_ms (from the signal to its exit).
+sigterm_and_time() {
+  local start
+  start=$(date +%s%N)
+  kill -TERM "$1"
+  code=0
+  wait "$1" || code=$?
+  took_ms=$((($(date +%s%N) - start) / 1000000))
+}
+
 start_broker() {
   local kstrand="$1" t topics=()
   shift

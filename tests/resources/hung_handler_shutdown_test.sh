@@ -14,18 +14,10 @@ partitions=2
 start_broker "$kstrand" "in:$partitions"
 "$kstrand" produce -t in --count 100 --keys 10 >/dev/null 2>&1
 
-"$kstrand" consume -t in -G hung --work 1h --shutdown-timeout 2s --commit-interval 200ms >"$work/consume.log" 2>&1 &
-consumer=$!
-pids+=("$consumer")
-for _ in $(seq 300); do grep -q "partitions assigned ($partitions" "$work/consume.log" && break; sleep 0.1; done
-grep -q "partitions assigned ($partitions" "$work/consume.log" || { echo "never assigned"; cat "$work/consume.log"; exit 1; }
+start_consumer hung "$partitions" --work 1h --shutdown-timeout 2s --commit-interval 200ms
 sleep 1  # the first message of each partition reaches its handler, which hangs
 
-start=$(date +%s%N)
-kill -TERM "$consumer"
-code=0
-wait "$consumer" || code=$?
-took_ms=$((($(date +%s%N) - start) / 1000000))
+sigterm_and_time "$consumer"
 echo "exit code $code, $took_ms ms after SIGTERM (shutdown timeout 2000 ms)"
 # The deadline: 2 s shutdown timeout + 2 s close grace + 2 s for the commit,
 # the leave and process exit (a few hundred ms measured) on a loaded machine.
