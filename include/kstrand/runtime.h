@@ -119,6 +119,10 @@ struct RuntimeStats {
   std::vector<RebalanceRecord> recent_rebalances;  ///< The last 64, oldest first.
   uint64_t commits = 0;        ///< Offset commits issued since start (under exactly-once: transactions committed).
   uint64_t commit_errors = 0;  ///< Commits that failed (under exactly-once: transactions aborted).
+  /// Exactly-once: transactional producers replaced after a fatal error that
+  /// was not fencing (a broker restart can leave one in an invalid state);
+  /// processing went on from the last committed transaction each time.
+  uint64_t producer_renewals = 0;
   ClientStats client;          ///< From librdkafka's statistics.
 };
 

@@ -108,6 +108,9 @@ void AddMember(FamilyBuilder& out, const MemberSnapshot& m) {
   }
   out.Counter("kstrand_commits_total", "Offset commits", labels, s.commits);
   out.Counter("kstrand_commit_errors_total", "Offset commits that failed", labels, s.commit_errors);
+  out.Counter("kstrand_producer_renewals_total",
+              "Exactly-once: transactional producers replaced after a fatal error that was not fencing", labels,
+              s.producer_renewals);
   out.Counter("kstrand_fetched_messages_total", "Messages fetched from brokers (librdkafka statistics)", labels,
               s.client.rx_messages);
   out.Counter("kstrand_fetched_bytes_total", "Bytes fetched from brokers (librdkafka statistics)", labels,

@@ -99,6 +99,7 @@ json Member(const MemberSnapshot& m) {
           {"recent_rebalances", Rebalances(s.recent_rebalances)},
           {"commits", s.commits},
           {"commit_errors", s.commit_errors},
+          {"producer_renewals", s.producer_renewals},
           {"client",
            {{"rx_messages", s.client.rx_messages},
             {"rx_bytes", s.client.rx_bytes},

@@ -521,6 +521,7 @@ RuntimeStats Runtime::Impl::Stats() const {
   s.rebalances = rebalances.load();
   s.commits = commits.load();
   s.commit_errors = commit_errors.load();
+  s.producer_renewals = env && env->output ? static_cast<uint64_t>(env->output->renewals()) : 0;
   MutexLock lock(observed_mu);
   s.member_id = member_id;
   s.started = started;
