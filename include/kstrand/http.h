@@ -64,11 +64,13 @@ struct ServerLimits {
 /// task queue (new_task_queue): leave that alone.
 class Server : public httplib::Server {
  public:
+  /// A server that reads each request through `limits`.
   explicit Server(ServerLimits limits = {});
   ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  /// The limits it was made with.
   const ServerLimits& limits() const { return limits_; }
 
   /// As httplib's; a request httplib cannot parse (its bare 400) then gets a
