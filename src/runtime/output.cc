@@ -177,7 +177,7 @@ void Output::AbortLocked(Status why, std::chrono::milliseconds resume_for) {
     MutexLock lock(state_mu_);
     if (failed_.ok()) failed_ = std::move(why);
   }
-  if (aborted_ || !producer_) return;
+  if (!producer_ || (aborted_ && !abort_unfinished_)) return;
   aborted_ = true;
   // Fatal errors (fenced by a newer producer with our id) cannot abort; the
   // broker aborts on its own then. A timed-out abort goes on in the
@@ -187,8 +187,9 @@ void Output::AbortLocked(Status why, std::chrono::milliseconds resume_for) {
   const auto deadline = Clock::now() + resume_for;
   for (;;) {
     auto aborted = producer_->AbortTransaction(10000);
+    abort_unfinished_ = !aborted.ok() && aborted.action == kafka::TxnAction::kRetry;
     if (aborted.ok()) return;
-    const bool resume = aborted.action == kafka::TxnAction::kRetry && Clock::now() < deadline;
+    const bool resume = abort_unfinished_ && Clock::now() < deadline;
     spdlog::warn("exactly-once: {}{}", aborted.status.detail(), resume ? "; resuming it" : "");
     if (!resume) return;
   }
@@ -249,6 +250,7 @@ Status Output::Reopen() {
   MutexLock lock(state_mu_);
   failed_ = Status::Ok();
   aborted_ = false;
+  abort_unfinished_ = false;
   records_in_transaction_ = false;
   return Status::Ok();
 }

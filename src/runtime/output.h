@@ -152,6 +152,9 @@ class Output {
   Status failed_ GUARDED_BY(state_mu_);  // an abort, or a Send that failed half-way
   bool closed_ GUARDED_BY(state_mu_) = false;
   bool aborted_ GUARDED_BY(gate_) = false;  // the open transaction was aborted (or none is open)
+  // An abort that timed out (a broker restarting) goes on inside librdkafka
+  // and must be called again to finish, even though aborted_ is set.
+  bool abort_unfinished_ GUARDED_BY(gate_) = false;
   bool fatal_ GUARDED_BY(gate_) = false;    // librdkafka said the producer cannot go on
   // Transactional: records were enqueued since the last commit (set while
   // shared, read and cleared alone).
