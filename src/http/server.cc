@@ -42,6 +42,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/mutex.h"
 #include "kstrand/http.h"
 
@@ -77,13 +79,9 @@ bool SendAll(int sock, std::string_view data, Clock::time_point deadline) {
   return true;
 }
 
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
+// {"error": why}, as kstrand's servers answer errors.
+std::string ErrorBody(std::string_view why) {
+  return nlohmann::json{{"error", why}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 const char* Reason(int status) {
@@ -98,7 +96,7 @@ const char* Reason(int status) {
 }
 
 std::string ErrorResponse(int status, std::string_view why) {
-  std::string body = "{\"error\":" + JsonString(why) + "}\n";
+  const std::string body = ErrorBody(why);
   return "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) +
          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\nConnection: close\r\n\r\n" + body;
@@ -221,6 +219,13 @@ class Server::Connection final : public httplib::Stream {
   void CloseAfterAnswer() { close_after_answer_ = true; }
   bool close_after_answer() const { return close_after_answer_; }
 
+  // A request that stopped arriving: 408, naming the deadline it missed.
+  void TimedOut() {
+    const auto limit = in_headers_ ? limits_.header_timeout : limits_.request_timeout;
+    Refuse(408, std::string(in_headers_ ? "request line and headers" : "request") + " not received within " +
+                    std::to_string(limit.count()) + " ms");
+  }
+
   // What httplib could not parse, for its bare 400 (see Server::set_error_handler).
   std::string Malformed(const httplib::Request& req) const {
     if (in_headers_) return lines_ <= 1 ? "malformed request line" : "malformed header";
@@ -262,14 +267,6 @@ class Server::Connection final : public httplib::Stream {
     }
   }
 
- public:
-  void TimedOut() {
-    const auto limit = in_headers_ ? limits_.header_timeout : limits_.request_timeout;
-    Refuse(408, std::string(in_headers_ ? "request line and headers" : "request") + " not received within " +
-                    std::to_string(limit.count()) + " ms");
-  }
-
- private:
   bool WaitFor(short events) const {
     pollfd p{sock_, events, 0};
     return ::poll(&p, 1, MillisUntil(std::max(request_deadline_, Clock::now() + limits_.idle_timeout))) > 0;
@@ -543,7 +540,7 @@ Server& Server::set_error_handler(Handler handler) {
     // httplib answers what it cannot parse with a bare 400: name the problem
     // (before the application's handler, which then sees a body).
     if (res.status == 400 && res.body.empty() && serving_ != nullptr) {
-      res.set_content("{\"error\":" + JsonString(serving_->Malformed(req)) + "}\n", "application/json");
+      res.set_content(ErrorBody(serving_->Malformed(req)), "application/json");
       serving_->CloseAfterAnswer();  // the rest of what it sent cannot be trusted to start a request
     }
     if (handler) handler(req, res);

@@ -199,6 +199,8 @@ Result<ClientPtr> NewClient(rd_kafka_type_t type, const Properties& props,
 }
 
 namespace {
+std::atomic<int> being_destroyed{0};  // DestroyClientInBackground's threads still running
+
 void Destroy(rd_kafka_t* rk, int flags) noexcept {
   {
     // Before rd_kafka_destroy: once it returns, a new client may get the same address.
@@ -210,10 +212,6 @@ void Destroy(rd_kafka_t* rk, int flags) noexcept {
 }  // namespace
 
 void DestroyClient(rd_kafka_t* rk) noexcept { Destroy(rk, 0); }
-
-namespace {
-std::atomic<int> being_destroyed{0};
-}  // namespace
 
 void DestroyClientInBackground(rd_kafka_t* rk) noexcept {
   ++being_destroyed;

@@ -24,24 +24,12 @@ echo "ok: no version of the major line: $msg"
 
 mkdir -p "$work/src"
 printf 'one\ntwo\nthree\n' >"$work/src/a.txt"
-cat >"$work/fix.patch" <<'P'
---- a/a.txt
-+++ b/a.txt
-@@ -1,3 +1,3 @@
- one
--two
-+TWO
- three
-P
-cat >"$work/clash.patch" <<'P'
---- a/a.txt
-+++ b/a.txt
-@@ -1,3 +1,3 @@
- one
--deux
-+DEUX
- three
-P
+# line_patch FILE OLD NEW: a patch changing a.txt's middle line OLD into NEW.
+line_patch() {
+  printf -- '--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n one\n-%s\n+%s\n three\n' "$2" "$3" >"$1"
+}
+line_patch "$work/fix.patch" two TWO
+line_patch "$work/clash.patch" deux DEUX   # a.txt has no "deux": applies neither way
 out=$(apply_rdkafka_patches "$work/src" "$work/fix.patch")
 [ "$out" = "fix.patch applied" ] && grep -q TWO "$work/src/a.txt" || fail "a fresh tree: $out"
 echo "ok: $out"
