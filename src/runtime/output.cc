@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "kafka/error.h"
@@ -172,7 +173,7 @@ Status Output::Transact(const std::function<kafka::Producer::TxnResult()>& call,
   }
 }
 
-void Output::AbortLocked(Status why, std::chrono::milliseconds resume_for) {
+void Output::AbortLocked(Status why, std::chrono::milliseconds resume_for, int call_ms) {
   {
     MutexLock lock(state_mu_);
     if (failed_.ok()) failed_ = std::move(why);
@@ -186,7 +187,7 @@ void Output::AbortLocked(Status why, std::chrono::milliseconds resume_for) {
   // already in progress"), so a caller about to begin one resumes it.
   const auto deadline = Clock::now() + resume_for;
   for (;;) {
-    auto aborted = producer_->AbortTransaction(10000);
+    auto aborted = producer_->AbortTransaction(call_ms);
     abort_unfinished_ = !aborted.ok() && aborted.action == kafka::TxnAction::kRetry;
     if (aborted.ok()) return;
     const bool resume = abort_unfinished_ && Clock::now() < deadline;
@@ -285,7 +286,9 @@ void Output::Close(int flush_ms) {
   if (transactional_) {
     // Whatever mattered was committed before the runtime stopped; what is
     // open now belongs to no committed offset.
-    AbortLocked(Status(Errc::kShuttingDown, "closing"));
+    // Within the shutdown's deadline: the broker aborts what is left open when
+    // the transaction times out, or when the next producer with our id registers.
+    AbortLocked(Status(Errc::kShuttingDown, "closing"), std::chrono::milliseconds(0), std::max(flush_ms, 100));
   } else if (Status st = producer_->Flush(flush_ms); !st.ok()) {
     spdlog::warn("producer: {}", st.ToString());
     // Fail what is still undelivered now, so the destructor's flush only

@@ -100,9 +100,10 @@ class Output {
                   std::chrono::steady_clock::time_point deadline) REQUIRES(gate_);
   // Fails the Output with `why` (unless it failed already) and aborts the
   // open transaction once; a timed-out abort is resumed for up to
-  // `resume_for` (0: not at all, as when closing against a deadline).
-  // Requires the gate held alone.
-  void AbortLocked(Status why, std::chrono::milliseconds resume_for = std::chrono::milliseconds(0)) REQUIRES(gate_);
+  // `resume_for` (0: not at all, as when closing against a deadline); each
+  // abort call waits up to `call_ms`. Requires the gate held alone.
+  void AbortLocked(Status why, std::chrono::milliseconds resume_for = std::chrono::milliseconds(0),
+                   int call_ms = 10000) REQUIRES(gate_);
 
   // Send shares it; Commit, Abort and Close hold it alone. A holder-alone that
   // waits goes first: std::shared_mutex (glibc's rwlock) prefers sharers, and a

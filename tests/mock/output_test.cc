@@ -137,6 +137,38 @@ TEST_F(OutputRenewalTest, AFatalErrorThatIsNotFencingGetsANewProducer) {
   EXPECT_EQ(std::find(values.begin(), values.end(), "refused"), values.end());
 }
 
+// An abort that outlasts its call (the broker answers EndTxn after 11 s; the call
+// waits 10) is still running inside librdkafka. Reopen must wait for it to end
+// before beginning the next transaction: begun at once, librdkafka refuses with
+// "Conflicting abort_transaction API call is already in progress", which stopped
+// exactly-once replicas after broker restarts (kafka-eos chaos seeds 5 and 9).
+TEST_F(OutputRenewalTest, AnAbortThatTimedOutIsWaitedForBeforeTheNextTransaction) {
+  ASSERT_TRUE(Send("before").ok());
+  ASSERT_TRUE(Commit().ok());
+  ASSERT_TRUE(Send("aborted").ok());
+  // Delivered, so the partition is in the transaction and the abort needs an EndTxn
+  // (librdkafka aborts a transaction with no partitions without asking the broker).
+  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(cluster_->SetBrokerRtt(1, 11s).ok());
+  const auto abort_started = std::chrono::steady_clock::now();
+  out_->Abort("test: the abort times out");
+  ASSERT_GE(std::chrono::steady_clock::now() - abort_started, 9s) << "the abort did not wait for the slow EndTxn";
+  // Answers the EndTxn in flight now; the abort's call gave up on it already.
+  ASSERT_TRUE(cluster_->SetBrokerRtt(1, 0ms).ok());
+
+  Status reopened = out_->Reopen();
+  ASSERT_TRUE(reopened.ok()) << reopened.ToString();
+  EXPECT_EQ(out_->renewals(), 0) << "a timed-out abort needs no new producer";
+  ASSERT_TRUE(Send("after").ok());
+  Status committed = Commit();
+  ASSERT_TRUE(committed.ok()) << committed.ToString();
+
+  // The embedded broker writes no abort markers, so "aborted" may be read too.
+  std::vector<std::string> values;
+  for (const auto& r : ReadTopic(cluster_->bootstrap(), "out", 1, 3, 5s)) values.push_back(r.value);
+  EXPECT_EQ(values.back(), "after");
+}
+
 TEST_F(OutputRenewalTest, AFencedProducerIsNotReplaced) {
   ASSERT_TRUE(Send("lost").ok());
   ASSERT_TRUE(cluster_->PushRequestErrors(kEndTxn, {RD_KAFKA_RESP_ERR_PRODUCER_FENCED}).ok());
