@@ -23,6 +23,10 @@ Result<std::unique_ptr<Producer>> Producer::Create(const Properties& props) {
   });
   if (!rk.ok()) return rk.status();
   p->rk_ = std::move(rk.value());
+  // librdkafka validated the value already (1000 and up); its default otherwise.
+  if (auto it = all.find("transaction.timeout.ms"); it != all.end()) {
+    p->transaction_timeout_ = std::chrono::milliseconds(std::stoll(it->second));
+  }
   p->poller_ = std::thread([raw = p.get()] {
     while (!raw->stop_.load()) rd_kafka_poll(raw->rk_.get(), 100);
   });
@@ -151,7 +155,9 @@ Producer::TxnResult Producer::InitTransactions(int timeout_ms) {
 }
 
 Producer::TxnResult Producer::BeginTransaction() {
-  return Txn(rd_kafka_begin_transaction(rk_.get()), "beginning a transaction");
+  TxnResult begun = Txn(rd_kafka_begin_transaction(rk_.get()), "beginning a transaction");
+  if (begun.ok()) transaction_began_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
+  return begun;
 }
 
 Producer::TxnResult Producer::SendOffsetsToTransaction(const rd_kafka_topic_partition_list_t* offsets,
@@ -174,7 +180,21 @@ Producer::TxnResult Producer::FatalError() const {
   char reason[512] = "";
   const rd_kafka_resp_err_t err = rd_kafka_fatal_error(rk_.get(), reason, sizeof(reason));
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
-  return {KafkaStatus(err, "the producer cannot go on", reason), ClassifyFatalProducerError(err)};
+  TxnResult fatal{KafkaStatus(err, "the producer cannot go on", reason), ClassifyFatalProducerError(err)};
+  // Our clock started at begin, before the broker's (at the first record or
+  // offsets), so a transaction the broker timed out is at least this old here.
+  const int64_t began_ns = transaction_began_ns_.load();
+  const auto open_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now().time_since_epoch() - std::chrono::nanoseconds(began_ns));
+  if (IsFenced(err) && began_ns != 0 && open_for >= transaction_timeout_) {
+    fatal.action = TxnAction::kRenewProducer;
+    fatal.status = Status(fatal.status.code(), fatal.status.detail() + " (the transaction had been open " +
+                                                    std::to_string(open_for.count()) +
+                                                    " ms, past transaction.timeout.ms " +
+                                                    std::to_string(transaction_timeout_.count()) +
+                                                    " ms: the broker aborted it, no other instance fenced us)");
+  }
+  return fatal;
 }
 
 void Producer::Purge() { rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT); }

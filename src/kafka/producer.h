@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -74,7 +75,12 @@ class Producer {
   TxnResult CommitTransaction(int timeout_ms);
   TxnResult AbortTransaction(int timeout_ms);
   // The fatal error librdkafka raised on this producer, if any (its code and
-  // reason; action kRenewProducer or kStop), or ok.
+  // reason; action kRenewProducer or kStop), or ok. Fenced is kStop (another
+  // instance registered our transactional.id), except once the transaction had
+  // been open for transaction.timeout.ms: the coordinator then aborts it itself
+  // and bumps the epoch, which fences us too ("rollback of ongoing transaction
+  // ... due to timeout" in the broker's log, as after a broker outage longer
+  // than the timeout), and a new producer under the same id may go on.
   TxnResult FatalError() const;
   // Fails what is queued or in flight now; their delivery reports say so.
   void Purge();
@@ -97,6 +103,10 @@ class Producer {
   std::atomic<uint64_t> failed_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> flush_timed_out_{false};  // the destructor then purges at once
+  // Transactions: transaction.timeout.ms, and when the open transaction began
+  // (steady clock, ns; 0: none began).
+  std::chrono::milliseconds transaction_timeout_{60000};
+  std::atomic<int64_t> transaction_began_ns_{0};
   mutable std::mutex error_mu_;
   Status first_error_;
   std::thread poller_;

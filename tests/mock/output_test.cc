@@ -169,6 +169,27 @@ TEST_F(OutputRenewalTest, AnAbortThatTimedOutIsWaitedForBeforeTheNextTransaction
   EXPECT_EQ(values.back(), "after");
 }
 
+// A fence that comes once the transaction has been open for transaction.timeout.ms
+// is the coordinator's own abort (it bumps the epoch), as after a broker outage
+// longer than the timeout (Kafka 4.4, the kafka tier's broker-restart test): the
+// replica goes on with a new producer. A fence sooner is another instance.
+TEST_F(OutputRenewalTest, AFenceAfterTheTransactionTimeoutGetsANewProducer) {
+  auto created = runtime::Output::Create(
+      {{"bootstrap.servers", cluster_->bootstrap()}, {"transaction.timeout.ms", "1000"}}, "timeout-tx", 10000);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  out_ = std::move(created.value());
+  ASSERT_TRUE(Send("timed out").ok());
+  std::this_thread::sleep_for(1100ms);
+  ASSERT_TRUE(cluster_->PushRequestErrors(kEndTxn, {RD_KAFKA_RESP_ERR_PRODUCER_FENCED}).ok());
+  EXPECT_FALSE(Commit().ok());
+  Status reopened = out_->Reopen();
+  ASSERT_TRUE(reopened.ok()) << reopened.ToString();
+  EXPECT_EQ(out_->renewals(), 1);
+  ASSERT_TRUE(Send("after").ok());
+  Status committed = Commit();
+  EXPECT_TRUE(committed.ok()) << committed.ToString();
+}
+
 TEST_F(OutputRenewalTest, AFencedProducerIsNotReplaced) {
   ASSERT_TRUE(Send("lost").ok());
   ASSERT_TRUE(cluster_->PushRequestErrors(kEndTxn, {RD_KAFKA_RESP_ERR_PRODUCER_FENCED}).ok());
