@@ -13,7 +13,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 // Reopen: how long a timed-out abort (a broker restarting) is resumed before
 // the new transaction begins; within it the broker is back in a few seconds.
-constexpr std::chrono::milliseconds kReopenAbortFor{60000};
+// A resumed abort waits in slices this long, so that Interrupt is seen soon.
+constexpr int kResumeSliceMs = 1000;
+// How often a long wait for the broker says it still waits.
+constexpr std::chrono::seconds kStillWaitingEvery{30};
 const Status kClosed(Errc::kShuttingDown, "the runtime's producer is closed");
 constexpr std::chrono::milliseconds kInitTransactionsAtLeast(60000);
 // What a transactional call's error says, as the runtime reports it.
@@ -173,7 +176,7 @@ Status Output::Transact(const std::function<kafka::Producer::TxnResult()>& call,
   }
 }
 
-void Output::AbortLocked(Status why, std::chrono::milliseconds resume_for, int call_ms) {
+void Output::AbortLocked(Status why, int call_ms, bool until_done) {
   {
     MutexLock lock(state_mu_);
     if (failed_.ok()) failed_ = std::move(why);
@@ -185,13 +188,28 @@ void Output::AbortLocked(Status why, std::chrono::milliseconds resume_for, int c
   // background and must be called again to finish: a transaction begun
   // before it has would fail ("Conflicting abort_transaction API call is
   // already in progress"), so a caller about to begin one resumes it.
-  const auto deadline = Clock::now() + resume_for;
+  const auto started = Clock::now();
+  auto said = started;
   for (;;) {
-    auto aborted = producer_->AbortTransaction(call_ms);
+    auto aborted = producer_->AbortTransaction(abort_unfinished_ && until_done ? kResumeSliceMs : call_ms);
+    const bool was_unfinished = abort_unfinished_;
     abort_unfinished_ = !aborted.ok() && aborted.action == kafka::TxnAction::kRetry;
-    if (aborted.ok()) return;
-    const bool resume = abort_unfinished_ && Clock::now() < deadline;
-    spdlog::warn("exactly-once: {}{}", aborted.status.detail(), resume ? "; resuming it" : "");
+    if (aborted.ok()) {
+      if (was_unfinished) {
+        spdlog::info("exactly-once: the abort finished after {} s",
+                     std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count());
+      }
+      return;
+    }
+    const bool resume = abort_unfinished_ && until_done && !interrupted_;
+    if (!was_unfinished || !resume || Clock::now() - said >= kStillWaitingEvery) {
+      said = Clock::now();
+      spdlog::warn("exactly-once: {}{}", aborted.status.detail(),
+                   resume ? "; waiting for the broker to finish it (" +
+                                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(said - started).count()) +
+                                " s so far)"
+                          : "");
+    }
     if (!resume) return;
   }
 }
@@ -239,7 +257,11 @@ Status Output::Reopen() {
   if (failed.ok()) return Status::Ok();
   if (failed.code() == make_error_code(Errc::kShuttingDown) || !producer_) return failed;
   if (!fatal_) {
-    AbortLocked(failed, kReopenAbortFor);  // a Send that failed half-way left it open
+    AbortLocked(failed, 10000, /*until_done=*/true);  // a Send that failed half-way left it open
+    if (abort_unfinished_) {
+      return Status(Errc::kShuttingDown, "exactly-once: stopped while the broker had not finished aborting the "
+                                         "transaction (after: " + failed.detail() + ")");
+    }
     if (auto begun = producer_->BeginTransaction(); !begun.ok()) {
       if (begun.action != kafka::TxnAction::kRenewProducer && begun.action != kafka::TxnAction::kStop) {
         return Exactly(begun.status);
@@ -288,7 +310,7 @@ void Output::Close(int flush_ms) {
     // open now belongs to no committed offset.
     // Within the shutdown's deadline: the broker aborts what is left open when
     // the transaction times out, or when the next producer with our id registers.
-    AbortLocked(Status(Errc::kShuttingDown, "closing"), std::chrono::milliseconds(0), std::max(flush_ms, 100));
+    AbortLocked(Status(Errc::kShuttingDown, "closing"), std::max(flush_ms, 100));
   } else if (Status st = producer_->Flush(flush_ms); !st.ok()) {
     spdlog::warn("producer: {}", st.ToString());
     // Fail what is still undelivered now, so the destructor's flush only

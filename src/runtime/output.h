@@ -67,11 +67,16 @@ class Output {
   // Exactly-once: aborts the open transaction (its records are never seen by
   // read_committed readers) and leaves the Output failed.
   void Abort(const std::string& why);
-  // Exactly-once, after a failure: opens a new transaction. A producer that
+  // Exactly-once, after a failure: opens a new transaction. An abort still
+  // unfinished (the broker does not answer: it is restarting, or gone for a
+  // while) is waited for as long as that takes, until Interrupt. A producer that
   // librdkafka declared unable to go on is replaced by a new one with the same
   // transactional.id, unless it was fenced (a newer instance owns the id now):
   // then, or if the new one cannot register, Reopen fails.
   Status Reopen();
+  // From any thread: a Reopen waiting for the broker gives up within a second
+  // (and fails), so that a shutdown is not held by a broker that does not answer.
+  void Interrupt() { interrupted_ = true; }
   // How many times Reopen replaced the producer.
   int renewals() const { return renewals_.load(); }
 
@@ -99,11 +104,10 @@ class Output {
   Status Transact(const std::function<kafka::Producer::TxnResult()>& call,
                   std::chrono::steady_clock::time_point deadline) REQUIRES(gate_);
   // Fails the Output with `why` (unless it failed already) and aborts the
-  // open transaction once; a timed-out abort is resumed for up to
-  // `resume_for` (0: not at all, as when closing against a deadline); each
-  // abort call waits up to `call_ms`. Requires the gate held alone.
-  void AbortLocked(Status why, std::chrono::milliseconds resume_for = std::chrono::milliseconds(0),
-                   int call_ms = 10000) REQUIRES(gate_);
+  // open transaction once, waiting up to `call_ms`. A timed-out abort goes on
+  // inside librdkafka; with `until_done` it is resumed until it ends or
+  // Interrupt is called. Requires the gate held alone.
+  void AbortLocked(Status why, int call_ms = 10000, bool until_done = false) REQUIRES(gate_);
 
   // Send shares it; Commit, Abort and Close hold it alone. A holder-alone that
   // waits goes first: std::shared_mutex (glibc's rwlock) prefers sharers, and a
@@ -161,6 +165,7 @@ class Output {
   // shared, read and cleared alone).
   std::atomic<bool> records_in_transaction_{false};
   std::atomic<int> renewals_{0};
+  std::atomic<bool> interrupted_{false};
 };
 
 }  // namespace kstrand::runtime

@@ -461,6 +461,8 @@ void Runtime::Impl::Stop(std::chrono::milliseconds drain_timeout) {
   std::lock_guard stopping(stop_mu);
   if (poll_thread.joinable()) {
     if (consumer) consumer->Wake();
+    // The poll thread may be waiting in Reopen for a broker that does not answer.
+    if (env && env->output) env->output->Interrupt();
     poll_thread.join();
   }
   if (state) state->StopRestoring();

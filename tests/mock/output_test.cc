@@ -169,6 +169,29 @@ TEST_F(OutputRenewalTest, AnAbortThatTimedOutIsWaitedForBeforeTheNextTransaction
   EXPECT_EQ(values.back(), "after");
 }
 
+// A Reopen waits for an unfinished abort as long as the broker takes (a restart
+// can take minutes), but a shutdown must not wait with it: Interrupt ends the wait.
+TEST_F(OutputRenewalTest, InterruptEndsAReopenWaitingForTheBroker) {
+  ASSERT_TRUE(Send("before").ok());
+  ASSERT_TRUE(Commit().ok());
+  ASSERT_TRUE(Send("aborted").ok());
+  std::this_thread::sleep_for(500ms);  // delivered: the abort needs an EndTxn
+  ASSERT_TRUE(cluster_->SetBrokerRtt(1, 60s).ok());
+  out_->Abort("test: the abort times out");
+  std::thread interrupter([&] {
+    std::this_thread::sleep_for(1s);
+    out_->Interrupt();
+  });
+  const auto reopen_started = std::chrono::steady_clock::now();
+  Status reopened = out_->Reopen();
+  const auto waited = std::chrono::steady_clock::now() - reopen_started;
+  interrupter.join();
+  ASSERT_TRUE(cluster_->SetBrokerRtt(1, 0ms).ok());
+  EXPECT_EQ(reopened.code(), make_error_code(Errc::kShuttingDown)) << reopened.ToString();
+  EXPECT_GE(waited, 1s) << "Reopen returned before the interrupt";
+  EXPECT_LT(waited, 4s) << "Reopen did not see the interrupt within a resume slice";
+}
+
 // A fence that comes once the transaction has been open for transaction.timeout.ms
 // is the coordinator's own abort (it bumps the epoch), as after a broker outage
 // longer than the timeout (Kafka 4.4, the kafka tier's broker-restart test): the
