@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# A single-node Apache Kafka 4.1 broker (KRaft, broker and controller in one
+# A single-node Apache Kafka broker (KRaft, broker and controller in one
 # process) on loopback, for the kafka test tier.
 #
-# Usage: scripts/kafka.sh start DIR   start a broker with its data, logs and pid in DIR;
+# Usage: scripts/kafka.sh start DIR [VERSION]
+#                                      start a broker with its data, logs and pid in DIR;
+#                                      VERSION is a Kafka release on Maven Central (3.9.0
+#                                      or newer: KRaft with SCRAM users at format time);
+#                                      the default is scripts/kafka/pom.xml's kafka.version;
 #                                      prints `bootstrap HOST:PORT` and writes DIR/bootstrap
 #                                      (PLAINTEXT), DIR/bootstrap-scram (SASL_PLAINTEXT,
 #                                      SCRAM-SHA-256) and DIR/scram.properties (the
@@ -12,17 +16,24 @@
 #
 # The jars come from Maven Central through scripts/kafka/pom.xml into
 # .deps/kafka-<version>/libs, once: a stamp holding the pom's sha256 skips the copy.
+# `restart` runs the version DIR was started with (DIR/version).
 # Needs java (17+) and mvn; scripts/setup.sh installs both.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps="${KSTRAND_DEPS:-$root/.deps}"
 pom="$root/scripts/kafka/pom.xml"
-kafka_version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")
-libs="$deps/kafka-$kafka_version/libs"
+default_version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")
+kafka_version= libs=  # set by use_version
 start_timeout_s=90
 stop_timeout_s=30
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
+
+use_version() {
+  [[ "$1" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "'$1' is not a Kafka release version (like $default_version)"
+  kafka_version="$1"
+  libs="$deps/kafka-$kafka_version/libs"
+}
 
 resolve_jars() {
   local sum stamp="$deps/kafka-$kafka_version/pom.sha256"
@@ -33,8 +44,10 @@ resolve_jars() {
   rm -rf "$libs" "$stamp"
   mkdir -p "$libs"
   # copy-dependencies of a packaging-pom project writes only the jars (no target/ next to the pom).
-  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" \
-    || die "mvn could not resolve the Kafka jars (see its output above)"
+  local log="$deps/kafka-$kafka_version/mvn.log"
+  mvn -B -q -Dstyle.color=never -f "$pom" -Dkafka.version="$kafka_version" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >"$log" 2>&1 \
+    || { tail -n 30 "$log" >&2; rm -rf "$libs"; die "mvn could not resolve the jars of Kafka $kafka_version (the end of $log is above)"; }
   echo "$sum" >"$stamp"
 }
 
@@ -82,6 +95,7 @@ start() {
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
   if pid=$(running_pid "$dir"); then die "a broker already runs from $dir (pid $pid); stop it first"; fi
+  use_version "${2:-$default_version}"
   resolve_jars
 
   local port cport sport
@@ -137,6 +151,7 @@ EOF
     --add-scram "SCRAM-SHA-256=[name=$scram_user,password=$scram_password]" >"$dir/logs/format.log" 2>&1 \
     || { cat "$dir/logs/format.log" >&2; die "formatting the broker's storage failed"; }
 
+  echo "$kafka_version" >"$dir/version"
   launch "$dir"
   echo "$bootstrap" >"$dir/bootstrap"
   echo "127.0.0.1:$sport" >"$dir/bootstrap-scram"
@@ -179,6 +194,7 @@ restart() {
   local dir="$1"
   [ -f "$dir/server.properties" ] || die "no broker was started from $dir"
   dir="$(cd "$dir" && pwd)"
+  use_version "$(cat "$dir/version" 2>/dev/null || echo "$default_version")"
   stop "$dir"
   launch "$dir"
   echo "bootstrap $bootstrap"
@@ -207,8 +223,8 @@ stop() {
 }
 
 case "${1:-}" in
-  start) [ $# -eq 2 ] || die "usage: $0 start DIR"; start "$2" ;;
+  start) [ $# -eq 2 ] || [ $# -eq 3 ] || die "usage: $0 start DIR [VERSION]"; start "$2" "${3:-}" ;;
   stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop "$2" ;;
   restart) [ $# -eq 2 ] || die "usage: $0 restart DIR"; restart "$2" ;;
-  *) die "usage: $0 start|stop|restart DIR" ;;
+  *) die "usage: $0 start DIR [VERSION] | stop DIR | restart DIR" ;;
 esac

@@ -111,7 +111,9 @@ TEST_P(ProcessingTest, SlowPartitionDoesNotSlowTheOthers) {
   const int slow_done = done[0].load();
   EXPECT_TRUE(others_done) << "fast partitions: " << done[1] << " " << done[2] << " " << done[3];
   EXPECT_LT(slow_done, kPerPartition / 2) << "partition 0 was not far behind; the test proves nothing";
-  EXPECT_GE(slow_started.load(), 1) << "partition 0 never started";
+  // On a broker that has just started, partition 0's first fetch can come after
+  // the others are done; it must still start.
+  EXPECT_TRUE(WaitUntil([&] { return slow_started.load() >= 1; }, 5s)) << "partition 0 never started";
 
   auto stats = rt->Stats();
   for (const auto& p : stats.partitions) {
