@@ -181,12 +181,13 @@ Producer::TxnResult Producer::FatalError() const {
   const rd_kafka_resp_err_t err = rd_kafka_fatal_error(rk_.get(), reason, sizeof(reason));
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   TxnResult fatal{KafkaStatus(err, "the producer cannot go on", reason), ClassifyFatalProducerError(err)};
+  const int64_t began_ns = transaction_began_ns_.load();
+  if (!IsFenced(err) || began_ns == 0) return fatal;
   // Our clock started at begin, before the broker's (at the first record or
   // offsets), so a transaction the broker timed out is at least this old here.
-  const int64_t began_ns = transaction_began_ns_.load();
   const auto open_for = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now().time_since_epoch() - std::chrono::nanoseconds(began_ns));
-  if (IsFenced(err) && began_ns != 0 && open_for >= transaction_timeout_) {
+  if (open_for >= transaction_timeout_) {
     fatal.action = TxnAction::kRenewProducer;
     fatal.status = Status(fatal.status.code(), fatal.status.detail() + " (the transaction had been open " +
                                                     std::to_string(open_for.count()) +

@@ -11,9 +11,8 @@ namespace kstrand::runtime {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-// Reopen: how long a timed-out abort (a broker restarting) is resumed before
-// the new transaction begins; within it the broker is back in a few seconds.
-// A resumed abort waits in slices this long, so that Interrupt is seen soon.
+// A resumed abort (Reopen, the broker restarting) waits in slices this long,
+// so that Interrupt is seen soon.
 constexpr int kResumeSliceMs = 1000;
 // How often a long wait for the broker says it still waits.
 constexpr std::chrono::seconds kStillWaitingEvery{30};
@@ -257,7 +256,7 @@ Status Output::Reopen() {
   if (failed.ok()) return Status::Ok();
   if (failed.code() == make_error_code(Errc::kShuttingDown) || !producer_) return failed;
   if (!fatal_) {
-    AbortLocked(failed, 10000, /*until_done=*/true);  // a Send that failed half-way left it open
+    AbortLocked(failed, kAbortCallMs, /*until_done=*/true);  // a Send that failed half-way left it open
     if (abort_unfinished_) {
       return Status(Errc::kShuttingDown, "exactly-once: stopped while the broker had not finished aborting the "
                                          "transaction (after: " + failed.detail() + ")");

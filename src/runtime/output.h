@@ -95,7 +95,8 @@ class Output {
   // A transactional producer, registered (fencing earlier ones with the id)
   // and with a transaction open.
   Result<std::unique_ptr<kafka::Producer>> StartTransactional() const;
-  // Replaces a producer in a fatal state by a new one, unless it was fenced.
+  // Replaces a producer in a fatal state by a new one, unless another instance
+  // fenced it (kafka::Producer::FatalError tells).
   // Requires the gate held alone.
   Status RenewLocked() REQUIRES(gate_);
   // Handles a failed transactional call: retriable errors repeat `call` until
@@ -107,7 +108,8 @@ class Output {
   // open transaction once, waiting up to `call_ms`. A timed-out abort goes on
   // inside librdkafka; with `until_done` it is resumed until it ends or
   // Interrupt is called. Requires the gate held alone.
-  void AbortLocked(Status why, int call_ms = 10000, bool until_done = false) REQUIRES(gate_);
+  static constexpr int kAbortCallMs = 10000;
+  void AbortLocked(Status why, int call_ms = kAbortCallMs, bool until_done = false) REQUIRES(gate_);
 
   // Send shares it; Commit, Abort and Close hold it alone. A holder-alone that
   // waits goes first: std::shared_mutex (glibc's rwlock) prefers sharers, and a
