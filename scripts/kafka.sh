@@ -169,12 +169,16 @@ launch() {
   KAFKA_LOGS="$dir/logs" setsid java -Xmx512m -Xms256m -XX:+UseG1GC -Djava.awt.headless=true \
     -Dkafka.logs.dir="$dir/logs" -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
     -cp "$libs/*" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 </dev/null &
-  echo $! >"$dir/kafka.pid"
+  local pid=$!
+  echo "$pid" >"$dir/kafka.pid"
 
   local waited=0
   bootstrap="127.0.0.1:$port"  # global: the callers print it
   until port_open "$port" && metadata_answers "$bootstrap"; do
-    if ! running_pid "$dir" >/dev/null; then
+    # kill -0, not running_pid: until setsid has exec'd java, the child's
+    # command line is still this script's, and running_pid would call a
+    # starting broker dead (it did, under load, in a chaos run's restart).
+    if ! kill -0 "$pid" 2>/dev/null; then
       tail -n 40 "$dir/logs/stdout.log" "$dir/logs/server.log" >&2 2>/dev/null || true
       die "the broker exited during startup (logs above, all in $dir/logs)"
     fi

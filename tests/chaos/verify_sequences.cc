@@ -12,8 +12,10 @@
 //   unexpected        records in OUT that are in no record of IN
 // Usage: verify_sequences BROKERS IN OUT [--no-duplicates]
 // Prints one line "checked C produced P lost L duplicates D order_violations O
-// unexpected U keys K" and exits 0 when L == O == U == 0 (and D == 0 with
-// --no-duplicates); 1 otherwise; 2 on bad usage or an unreadable topic.
+// unexpected U keys K" (with --no-duplicates, then the first duplicates: where
+// each copy is in OUT and which input record it says it came from) and exits
+// 0 when L == O == U == 0 (and D == 0 with --no-duplicates); 1 otherwise; 2 on
+// bad usage or an unreadable topic.
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -40,6 +42,14 @@ bool ParseValue(const rd_kafka_message_t& m, std::string& key, long& seq) {
   return true;
 }
 
+// "OUT[3]@117 (from IN[5]@2041)": where a record is and, from the headers
+// kstrand forwards with, which input record it was made from.
+std::string Where(const rd_kafka_message_t& m) {
+  return "[" + std::to_string(m.partition) + "]@" + std::to_string(m.offset) + " (from IN[" +
+         kstrand_test::Header(&m, "kstrand-source-partition") + "]@" +
+         kstrand_test::Header(&m, "kstrand-source-offset") + ")";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,10 +72,13 @@ int main(int argc, char** argv) {
 
   struct KeyProgress {
     std::vector<bool> seen;  // by position in IN
+    std::vector<std::string> first_at;  // Where() of the first appearance, by position in IN
     long last_position = -1;  // of the latest first appearance
   };
   std::unordered_map<std::string, KeyProgress> progress;
   long checked = 0, unique = 0, duplicates = 0, order_violations = 0, unexpected = 0;
+  constexpr long kShownDuplicates = 20;
+  std::vector<std::string> repeats;  // the first kShownDuplicates duplicates, described
   if (!kstrand_test::ReadTopic(argv[1], argv[3], [&](const rd_kafka_message_t& m) {
         ++checked;
         auto k = ParseValue(m, key, seq) ? position.find(key) : position.end();
@@ -73,8 +86,16 @@ int main(int argc, char** argv) {
         const long at = k->second.at(seq);
         KeyProgress& kp = progress[key];
         kp.seen.resize(k->second.size());
-        if (kp.seen[at]) return void(++duplicates);
+        kp.first_at.resize(k->second.size());
+        if (kp.seen[at]) {
+          if (++duplicates <= kShownDuplicates && no_duplicates) {
+            repeats.push_back(key + ":" + std::to_string(seq) + " at OUT" + Where(m) + ", first at OUT" +
+                              kp.first_at[at]);
+          }
+          return;
+        }
         kp.seen[at] = true;
+        kp.first_at[at] = Where(m);
         ++unique;
         if (at < kp.last_position) ++order_violations;
         kp.last_position = std::max(kp.last_position, at);
@@ -84,6 +105,7 @@ int main(int argc, char** argv) {
   const long lost = produced - unique;
   std::printf("checked %ld produced %ld lost %ld duplicates %ld order_violations %ld unexpected %ld keys %zu\n",
               checked, produced, lost, duplicates, order_violations, unexpected, position.size());
+  for (const auto& r : repeats) std::printf("duplicate %s\n", r.c_str());
   if (malformed) std::printf("(%ld records of %s are not key-N:SEQ values and were ignored)\n", malformed, argv[2]);
   const bool pass = lost == 0 && order_violations == 0 && unexpected == 0 && (!no_duplicates || duplicates == 0);
   return pass ? 0 : 1;

@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "kafka/consumer.h"
 #include "mock/harness.h"
 
 namespace kstrand::test {
@@ -116,6 +117,52 @@ TEST_P(ExactlyOnceTest, AFailedTransactionIsAbortedAndEveryPartitionResumesFromI
   std::vector<int64_t> expected(kPerKey);
   for (int i = 0; i < kPerKey; ++i) expected[i] = i;
   for (const auto& [key, seqs] : per_key) EXPECT_EQ(seqs, expected) << "key " << key;
+}
+
+// The exactly-once rewind (commit_strategy.cc) reads the committed offsets
+// right after a failed transaction, whose offset commit the broker may still
+// hold open. It relies on the read failing, never on it answering "nothing
+// committed" (offset -1), which would seek to the start of the partition and
+// write its records again. The broker answers UNSTABLE_OFFSET_COMMIT per
+// partition; this checks that librdkafka keeps retrying it to the timeout.
+TEST_P(ExactlyOnceTest, AnOffsetAnOpenTransactionHoldsIsNotReadUntilItEnds) {
+  const std::string in = NewTopic("eos-unstable-in", 1);
+  ASSERT_FALSE(in.empty());
+  const std::string group = UniqueName("eos-unstable-group");
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  ASSERT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap().c_str(), errstr, sizeof errstr),
+            RD_KAFKA_CONF_OK);
+  ASSERT_EQ(rd_kafka_conf_set(conf, "transactional.id", UniqueName("eos-unstable-txn").c_str(), errstr,
+                              sizeof errstr),
+            RD_KAFKA_CONF_OK);
+  kafka::ClientPtr producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr));
+  ASSERT_TRUE(producer) << errstr;
+  auto ok = [](rd_kafka_error_t* e) {
+    std::string what = e ? rd_kafka_error_string(e) : "";
+    if (e) rd_kafka_error_destroy(e);
+    return what;
+  };
+  ASSERT_EQ(ok(rd_kafka_init_transactions(producer.get(), 30000)), "");
+  ASSERT_EQ(ok(rd_kafka_begin_transaction(producer.get())), "");
+  kafka::TopicPartitionListPtr offsets(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(offsets.get(), in.c_str(), 0)->offset = 7;
+  rd_kafka_consumer_group_metadata_t* cgmd = rd_kafka_consumer_group_metadata_new(group.c_str());
+  ASSERT_EQ(ok(rd_kafka_send_offsets_to_transaction(producer.get(), offsets.get(), cgmd, 30000)), "");
+  rd_kafka_consumer_group_metadata_destroy(cgmd);
+
+  auto consumer = kafka::Consumer::Create(
+      {{"bootstrap.servers", bootstrap()}, {"group.id", group}, {"isolation.level", "read_committed"}}, {});
+  ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
+  kafka::TopicPartitionListPtr read(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(read.get(), in.c_str(), 0);
+  EXPECT_NE((*consumer)->ReadCommitted(read.get(), 5000), RD_KAFKA_RESP_ERR_NO_ERROR)
+      << "the offset is not known while the transaction is open; read " << read->elems[0].offset;
+  EXPECT_EQ(read->elems[0].offset, RD_KAFKA_OFFSET_INVALID);
+
+  ASSERT_EQ(ok(rd_kafka_commit_transaction(producer.get(), 30000)), "");
+  EXPECT_EQ((*consumer)->ReadCommitted(read.get(), 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  EXPECT_EQ(read->elems[0].offset, 7);
 }
 
 KSTRAND_SCENARIO_SUITE(ExactlyOnceTest);
