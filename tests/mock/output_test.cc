@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -90,7 +93,8 @@ TEST_F(OutputTest, ExactlyOnceOnTheEmbeddedBrokerFailsStartSayingWhy) {
 // lacks KIP-890) replaces its producer on Reopen instead of failing, so the
 // replica goes on; a fenced one fails Reopen. The embedded cluster serves
 // transactions but not exactly-once offsets, which this needs none of.
-constexpr int16_t kEndTxn = 26;  // the Kafka protocol's API key
+constexpr int16_t kEndTxn = 26;  // the Kafka protocol's API keys
+constexpr int16_t kFindCoordinator = 10;
 
 class OutputRenewalTest : public MockTest {
  protected:
@@ -222,6 +226,77 @@ TEST_F(OutputRenewalTest, AFencedProducerIsNotReplaced) {
   EXPECT_NE(reopened.detail().find("fenced"), std::string::npos) << reopened.ToString();
   EXPECT_EQ(out_->renewals(), 0);
   EXPECT_FALSE(Send("refused").ok());
+}
+
+// After a broker restart the group coordinator answers FindCoordinator with
+// COORDINATOR_NOT_AVAILABLE while it loads the offsets topic. librdkafka
+// retried that lookup twice and then waited for a broker to change state,
+// which a broker that stays up never does: send_offsets_to_transaction sat in
+// librdkafka for minutes, and with it the replica's poll thread (the kafka
+// tier's broker-restart test). scripts/librdkafka-patches/coord-request-timeout.patch
+// retries the lookup every second and fails it at the call's timeout.
+class CoordinatorLookupTest : public OutputRenewalTest {
+ protected:
+  // Commits `offset` of "out" [0] for `group` in the open transaction, within
+  // 3 s; a commit still inside librdkafka after 30 s ends the test binary,
+  // since the call cannot be cancelled nor its producer destroyed.
+  Status CommitOffsetFor(const std::string& group, int64_t offset, std::chrono::milliseconds* took) {
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", cluster_->bootstrap().c_str(), errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", group.c_str(), errstr, sizeof errstr);
+    kafka::ClientPtr consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr));
+    if (!consumer) return Status(Errc::kInternal, errstr);
+    std::atomic<bool> returned{false};
+    std::thread watchdog([&] {
+      for (int i = 0; i < 300 && !returned; ++i) std::this_thread::sleep_for(100ms);
+      if (returned) return;
+      std::fprintf(stderr, "FAILED: the commit is still inside send_offsets_to_transaction after 30 s\n");
+      std::_Exit(1);
+    });
+    const auto started = std::chrono::steady_clock::now();
+    auto committed = out_->Commit(
+        consumer.get(),
+        [&] {
+          kafka::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+          rd_kafka_topic_partition_list_add(list.get(), "out", 0)->offset = offset;
+          return list;
+        },
+        3000);
+    *took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    returned = true;
+    watchdog.join();
+    return committed.ok() ? Status::Ok() : committed.status();
+  }
+  // Each lookup is tried three times (librdkafka's two retries): `lookups`
+  // lookups fail.
+  void FailLookups(int lookups) {
+    ASSERT_TRUE(cluster_
+                    ->PushRequestErrors(kFindCoordinator, std::vector<int32_t>(3 * lookups,
+                                                                               RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE))
+                    .ok());
+  }
+};
+
+TEST_F(CoordinatorLookupTest, ALookupThatFailedPastItsRetriesIsTriedAgain) {
+  ASSERT_TRUE(Send("first").ok());
+  FailLookups(2);
+  std::chrono::milliseconds took{};
+  Status committed = CommitOffsetFor("offsets-group", 1, &took);
+  EXPECT_TRUE(committed.ok()) << committed.ToString();
+  EXPECT_LT(took, 3000ms) << "the third lookup, a second after the second, finds the coordinator";
+}
+
+TEST_F(CoordinatorLookupTest, ACoordinatorThatStaysUnavailableFailsTheCommitAtItsTimeout) {
+  ASSERT_TRUE(Send("first").ok());
+  FailLookups(8);
+  std::chrono::milliseconds took{};
+  Status failed = CommitOffsetFor("offsets-group", 1, &took);
+  EXPECT_FALSE(failed.ok()) << "the offsets never reached the coordinator";
+  // 3 s for the offsets, then the abort, whose EndTxn the failing lookups
+  // (all of the embedded broker's, the transaction coordinator's too) hold up
+  // for the abort call's whole wait.
+  EXPECT_LT(took, 15000ms) << "3 s for the offsets, 10 s for the abort call (Output::kAbortCallMs), 2 s to spare";
 }
 
 }  // namespace
