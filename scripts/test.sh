@@ -5,7 +5,8 @@
 # then the resource tests, then each libFuzzer target for a bounded time (scripts/fuzz.sh;
 # KSTRAND_FUZZ_SECONDS, default 20), then the chaos harness on the embedded broker,
 # then the kafka tier against the newest Kafka release, a classic-protocol compatibility
-# pass on Kafka 3.9 and the chaos harness's exactly-once run on Kafka 4.1, each on a
+# pass on Kafka 3.9, the broker-faults tests (the broker restarted under exactly-once
+# replicas) and the chaos harness's exactly-once run on Kafka 4.1, each on a
 # broker this script starts (scripts/kafka.sh), then the unit and mock tiers again under ASan+UBSan
 # and under TSan (built in the background during the embedded chaos and kafka tiers).
 # Set KSTRAND_SKIP_SANITIZERS=1 for a quick local run.
@@ -82,9 +83,7 @@ start_kafka() {
 section "tests: kafka (a real broker, both group protocols)"
 start_kafka
 # Two at a time: each test has its own topics and group, and most of its time is
-# spent waiting for the broker.
-# Not the broker-faults tests (tests/kafka/exactly_once_broker_faults_test.sh): a commit
-# can still hang inside librdkafka after a broker restart (docs/reliability.md, Open).
+# spent waiting for the broker. The broker-faults tests restart the broker: below.
 ctest --test-dir build-test -L '^kafka$' -LE '^(chaos|broker-faults)$' -j2 --output-on-failure --no-tests=error
 
 oldest_kafka=3.9.2
@@ -105,6 +104,11 @@ if [ "$sanitizers" = 1 ]; then
   fi
   sanitizer_builds=
 fi
+
+section "tests: broker faults (exactly-once through a broker restart and a stalled replica)"
+start_kafka
+# One at a time, on their own broker: each restarts it (KSTRAND_KAFKA_DIR).
+KSTRAND_KAFKA_DIR="$kafka_run" ctest --test-dir build-test -L '^broker-faults$' --output-on-failure --no-tests=error
 
 # The exactly-once chaos harness still runs on Kafka 4.1.2: on 4.4.0 one run (with a
 # 22 s restart) showed 4 duplicates not explained yet (docs/reliability.md, Open).
