@@ -40,6 +40,34 @@ Result<std::vector<TopicInfo>> DescribeTopics(rd_kafka_t* rk, int timeout_ms, co
   return topics;
 }
 
+namespace {
+
+// CreateTopics answers once the controller has recorded the topic; the broker
+// a client asks next may not know it yet (a just-restarted broker can lag by
+// seconds), and a consumer or producer started then fails with "does not
+// exist". So creation returns only when metadata shows every partition led.
+Status AwaitLeaders(rd_kafka_t* rk, const std::string& topic, int partitions, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string seen = "not in metadata";
+  while (true) {
+    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto topics = DescribeTopics(rk, std::max<int>(100, static_cast<int>(remaining.count())), topic);
+    if (topics.ok()) {
+      const auto& parts = topics->front().partitions;
+      auto led = std::count_if(parts.begin(), parts.end(), [](const PartitionInfo& p) { return p.leader >= 0; });
+      if (static_cast<int>(parts.size()) >= partitions && led == static_cast<long>(parts.size())) return Status::Ok();
+      seen = std::to_string(led) + " of " + std::to_string(partitions) + " partitions with a leader";
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status(Errc::kTimedOut, "created topic " + topic + ", but after " + std::to_string(timeout_ms) +
+                                         " ms the broker's metadata still shows " + seen);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
+
 Status CreateTopic(rd_kafka_t* rk, const std::string& topic, int partitions, int replication, int timeout_ms,
                    const std::map<std::string, std::string>& configs) {
   char errstr[512];
@@ -68,30 +96,6 @@ Status CreateTopic(rd_kafka_t* rk, const std::string& topic, int partitions, int
     if (e) return KafkaStatus(e, "create topic " + topic, rd_kafka_topic_result_error_string(results[i]));
   }
   return AwaitLeaders(rk, topic, partitions, timeout_ms);
-}
-
-// CreateTopics answers once the controller has recorded the topic; the broker
-// a client asks next may not know it yet (a just-restarted broker can lag by
-// seconds), and a consumer or producer started then fails with "does not
-// exist". So creation returns only when metadata shows every partition led.
-Status AwaitLeaders(rd_kafka_t* rk, const std::string& topic, int partitions, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  std::string seen = "not in metadata";
-  while (true) {
-    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    auto topics = DescribeTopics(rk, std::max<int>(100, static_cast<int>(remaining.count())), topic);
-    if (topics.ok()) {
-      const auto& parts = topics->front().partitions;
-      auto led = std::count_if(parts.begin(), parts.end(), [](const PartitionInfo& p) { return p.leader >= 0; });
-      if (static_cast<int>(parts.size()) >= partitions && led == static_cast<long>(parts.size())) return Status::Ok();
-      seen = std::to_string(led) + " of " + std::to_string(partitions) + " partitions with a leader";
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return Status(Errc::kTimedOut, "created topic " + topic + ", but after " + std::to_string(timeout_ms) +
-                                         " ms the broker's metadata still shows " + seen);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
 }
 
 }  // namespace kstrand::kafka

@@ -32,12 +32,9 @@ Result<std::vector<TopicInfo>> DescribeTopics(rd_kafka_t* rk, int timeout_ms, co
 // Admin API CreateTopics. An embedded broker answers with
 // RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE (librdkafka's code for "not supported").
 // `configs`: topic configs such as cleanup.policy=compact.
-// Returns once metadata shows every partition with a leader (AwaitLeaders).
+// Returns once metadata shows every partition with a leader, or kTimedOut
+// naming what it saw.
 Status CreateTopic(rd_kafka_t* rk, const std::string& topic, int partitions, int replication, int timeout_ms,
                    const std::map<std::string, std::string>& configs = {});
-
-// Waits up to timeout_ms until metadata shows `topic` with at least
-// `partitions` partitions, each with a leader; kTimedOut naming what it saw.
-Status AwaitLeaders(rd_kafka_t* rk, const std::string& topic, int partitions, int timeout_ms);
 
 }  // namespace kstrand::kafka

@@ -71,8 +71,7 @@ int main(int argc, char** argv) {
   }
 
   struct KeyProgress {
-    std::vector<bool> seen;  // by position in IN
-    std::vector<std::string> first_at;  // Where() of the first appearance, by position in IN
+    std::vector<std::string> first_at;  // by position in IN: Where() of its first appearance, "" if none yet
     long last_position = -1;  // of the latest first appearance
   };
   std::unordered_map<std::string, KeyProgress> progress;
@@ -85,16 +84,14 @@ int main(int argc, char** argv) {
         if (k == position.end() || !k->second.count(seq)) return void(++unexpected);
         const long at = k->second.at(seq);
         KeyProgress& kp = progress[key];
-        kp.seen.resize(k->second.size());
         kp.first_at.resize(k->second.size());
-        if (kp.seen[at]) {
+        if (!kp.first_at[at].empty()) {
           if (++duplicates <= kShownDuplicates && no_duplicates) {
             repeats.push_back(key + ":" + std::to_string(seq) + " at OUT" + Where(m) + ", first at OUT" +
                               kp.first_at[at]);
           }
           return;
         }
-        kp.seen[at] = true;
         kp.first_at[at] = Where(m);
         ++unique;
         if (at < kp.last_position) ++order_violations;

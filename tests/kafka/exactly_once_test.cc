@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "kafka/client.h"
 #include "kafka/consumer.h"
 #include "mock/harness.h"
 
@@ -129,15 +130,10 @@ TEST_P(ExactlyOnceTest, AnOffsetAnOpenTransactionHoldsIsNotReadUntilItEnds) {
   const std::string in = NewTopic("eos-unstable-in", 1);
   ASSERT_FALSE(in.empty());
   const std::string group = UniqueName("eos-unstable-group");
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  ASSERT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap().c_str(), errstr, sizeof errstr),
-            RD_KAFKA_CONF_OK);
-  ASSERT_EQ(rd_kafka_conf_set(conf, "transactional.id", UniqueName("eos-unstable-txn").c_str(), errstr,
-                              sizeof errstr),
-            RD_KAFKA_CONF_OK);
-  kafka::ClientPtr producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr));
-  ASSERT_TRUE(producer) << errstr;
+  auto created = kafka::NewClient(
+      RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap()}, {"transactional.id", UniqueName("eos-unstable-txn")}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  kafka::ClientPtr producer = std::move(created.value());
   auto ok = [](rd_kafka_error_t* e) {
     std::string what = e ? rd_kafka_error_string(e) : "";
     if (e) rd_kafka_error_destroy(e);

@@ -1,9 +1,7 @@
 // The kafka tier's broker for the group scenarios: the real Kafka named by
 // KSTRAND_KAFKA_BOOTSTRAP (scripts/test.sh starts one with scripts/kafka.sh),
 // shared by every test, under both group protocols.
-#include <algorithm>
 #include <cstdlib>
-#include <thread>
 
 #include "mock/harness.h"
 #include "kafka/admin.h"
@@ -21,22 +19,9 @@ class KafkaBroker : public TestBroker {
   const std::string& bootstrap() const override { return bootstrap_; }
 
   Status CreateTopic(const std::string& name, int partitions) override {
-    KSTRAND_RETURN_IF_ERROR(kafka::CreateTopic(admin_.get(), name, partitions, 1, kAdminTimeoutMs));
-    // CreateTopics answers once the controller has the topic; until the broker's
-    // metadata has it with a leader per partition, a runtime's start-up check
-    // would call it missing and a producer would wait for it.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kAdminTimeoutMs);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto topics = kafka::DescribeTopics(admin_.get(), kAdminTimeoutMs, name);
-      if (topics.ok() && topics->front().partitions.size() == static_cast<size_t>(partitions) &&
-          std::all_of(topics->front().partitions.begin(), topics->front().partitions.end(),
-                      [](const kafka::PartitionInfo& p) { return p.leader >= 0; })) {
-        return Status::Ok();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return Status(Errc::kTimedOut, "topic " + name + " created but not in the broker's metadata after " +
-                                       std::to_string(kAdminTimeoutMs) + " ms");
+    // Returns once the broker's metadata has a leader for every partition, so
+    // a runtime's start-up check finds the topic.
+    return kafka::CreateTopic(admin_.get(), name, partitions, 1, kAdminTimeoutMs);
   }
 
   std::map<std::string, std::string> ClientProperties(GroupProtocol protocol) const override {

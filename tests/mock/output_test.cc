@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "harness.h"
+#include "kafka/client.h"
 #include "kafka/error.h"
 #include "runtime/output.h"
 
@@ -241,12 +242,8 @@ class CoordinatorLookupTest : public OutputRenewalTest {
   // 3 s; a commit still inside librdkafka after 30 s ends the test binary,
   // since the call cannot be cancelled nor its producer destroyed.
   Status CommitOffsetFor(const std::string& group, int64_t offset, std::chrono::milliseconds* took) {
-    char errstr[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", cluster_->bootstrap().c_str(), errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "group.id", group.c_str(), errstr, sizeof errstr);
-    kafka::ClientPtr consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr));
-    if (!consumer) return Status(Errc::kInternal, errstr);
+    auto consumer = kafka::NewClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", cluster_->bootstrap()}, {"group.id", group}});
+    if (!consumer.ok()) return consumer.status();
     std::atomic<bool> returned{false};
     std::thread watchdog([&] {
       for (int i = 0; i < 300 && !returned; ++i) std::this_thread::sleep_for(100ms);
@@ -256,7 +253,7 @@ class CoordinatorLookupTest : public OutputRenewalTest {
     });
     const auto started = std::chrono::steady_clock::now();
     auto committed = out_->Commit(
-        consumer.get(),
+        consumer->get(),
         [&] {
           kafka::TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(1));
           rd_kafka_topic_partition_list_add(list.get(), "out", 0)->offset = offset;
