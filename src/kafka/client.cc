@@ -149,7 +149,7 @@ std::string Redacted(std::string_view name, std::string_view value) {
 Properties ConnectionProperties(const std::string& brokers, const Properties& kafka, const std::string& client_id) {
   Properties props{{"bootstrap.servers", brokers}, {"client.id", client_id}};
   for (const auto& [k, v] : kafka) {
-    if (k.starts_with("security.") || k.starts_with("sasl.") || k.starts_with("ssl.")) props[k] = v;
+    if (k.starts_with("security.") || k.starts_with("sasl.") || k.starts_with("ssl.") || k == "debug") props[k] = v;
   }
   return props;
 }

@@ -18,8 +18,9 @@ using Properties = std::map<std::string, std::string>;
 
 // What a helper client (a producer, a group-less reader) needs to reach the
 // same brokers as a consumer configured with `kafka`: bootstrap.servers,
-// client.id and the security settings (security.*, sasl.*, ssl.*), nothing of
-// the consumer's own tuning.
+// client.id, the security settings (security.*, sasl.*, ssl.*) and librdkafka's
+// debug contexts (debug: -X debug=eos,broker traces every client of a member),
+// nothing of the consumer's own tuning.
 Properties ConnectionProperties(const std::string& brokers, const Properties& kafka, const std::string& client_id);
 
 // Builds a conf from `props`. The error names the property and carries

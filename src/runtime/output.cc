@@ -20,6 +20,17 @@ const Status kClosed(Errc::kShuttingDown, "the runtime's producer is closed");
 constexpr std::chrono::milliseconds kInitTransactionsAtLeast(60000);
 // What a transactional call's error says, as the runtime reports it.
 Status Exactly(const Status& st) { return Status(st.code(), "exactly-once: " + st.detail()); }
+// A commit that ran out of time reaching a coordinator.
+bool TimedOut(const Status& st) {
+  return kafka::Is(st, RD_KAFKA_RESP_ERR__TIMED_OUT) || kafka::Is(st, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT) ||
+         kafka::Is(st, RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE);
+}
+// Commits in a row that timed out before Reopen replaces the producer. After a
+// broker restart librdkafka can be left unable to reach the group coordinator
+// (a kafka-eos chaos replica failed every commit that way for minutes while the
+// other replicas went on); a new producer starts from fresh connections and
+// lookups. Three: one or two time out around any broker restart.
+constexpr int kTimedOutCommitsBeforeRenewal = 3;
 
 }  // namespace
 
@@ -44,17 +55,24 @@ Result<std::unique_ptr<kafka::Producer>> Output::StartTransactional() const {
   // a fresh cluster creating __transaction_state, a broker restarting). Like
   // Java's initTransactions (max.block.ms 60 s), retriable errors are retried
   // for at least a minute rather than failing the start.
-  const auto deadline = Clock::now() + std::max(std::chrono::milliseconds(timeout_ms_), kInitTransactionsAtLeast);
+  // In slices (a timed-out init_transactions resumes where it was), so that
+  // Interrupt ends a renewal waiting for a broker that does not answer.
+  const auto started = Clock::now();
+  const auto deadline = started + std::max(std::chrono::milliseconds(timeout_ms_), kInitTransactionsAtLeast);
+  auto said = started - kStillWaitingEvery;
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    auto init = p.InitTransactions(static_cast<int>(std::max<int64_t>(left, 1)));
+    auto init = p.InitTransactions(static_cast<int>(std::clamp<int64_t>(left, 1, kResumeSliceMs)));
     if (init.ok()) break;
-    if (init.action != kafka::TxnAction::kRetry || Clock::now() >= deadline) {
+    if (init.action != kafka::TxnAction::kRetry || Clock::now() >= deadline || interrupted_) {
       return Status(init.status.code(), "exactly-once: transactional.id " + transactional_id_ + ": " +
                                             init.status.detail());
     }
-    spdlog::warn("exactly-once: transactional.id {}: {}; retrying", transactional_id_, init.status.detail());
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (Clock::now() - said >= kStillWaitingEvery) {
+      said = Clock::now();
+      spdlog::warn("exactly-once: transactional.id {}: {}; retrying", transactional_id_, init.status.detail());
+    }
+    if (!kafka::Is(init.status, RD_KAFKA_RESP_ERR__TIMED_OUT)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   if (auto begun = p.BeginTransaction(); !begun.ok()) return Exactly(begun.status);
   return producer;
@@ -226,11 +244,18 @@ Result<kafka::TopicPartitionListPtr> Output::Commit(rd_kafka_t* consumer,
   if (!has_offsets && !records_in_transaction_) return kafka::TopicPartitionListPtr();
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   kafka::Producer& p = *producer_;
+  auto failed = [&](Status st) {
+    timed_out_commits_ = TimedOut(st) ? timed_out_commits_ + 1 : 0;
+    return st;
+  };
   if (has_offsets) {
-    KSTRAND_RETURN_IF_ERROR(
-        Transact([&] { return p.SendOffsetsToTransaction(list.get(), consumer, timeout_ms); }, deadline));
+    Status sent = Transact([&] { return p.SendOffsetsToTransaction(list.get(), consumer, timeout_ms); }, deadline);
+    if (!sent.ok()) return failed(std::move(sent));
   }
-  KSTRAND_RETURN_IF_ERROR(Transact([&] { return p.CommitTransaction(timeout_ms); }, deadline));
+  if (Status committed = Transact([&] { return p.CommitTransaction(timeout_ms); }, deadline); !committed.ok()) {
+    return failed(std::move(committed));
+  }
+  timed_out_commits_ = 0;
   records_in_transaction_ = false;
   if (auto begun = p.BeginTransaction(); !begun.ok()) {
     fatal_ = begun.action == kafka::TxnAction::kRenewProducer || begun.action == kafka::TxnAction::kStop;
@@ -268,6 +293,10 @@ Status Output::Reopen() {
       fatal_ = true;
     }
   }
+  if (!fatal_ && timed_out_commits_ >= kTimedOutCommitsBeforeRenewal) {
+    spdlog::warn("exactly-once: {} commits in a row timed out (the last: {})", timed_out_commits_, failed.detail());
+    fatal_ = true;
+  }
   if (fatal_) KSTRAND_RETURN_IF_ERROR(RenewLocked());
   MutexLock lock(state_mu_);
   failed_ = Status::Ok();
@@ -292,6 +321,7 @@ Status Output::RenewLocked() {
   if (!renewed.ok()) return renewed.status();  // Send and Commit refuse without a producer: failed_ stays set
   producer_ = std::move(renewed.value());
   fatal_ = false;
+  timed_out_commits_ = 0;
   renewals_++;
   return Status::Ok();
 }

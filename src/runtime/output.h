@@ -70,9 +70,10 @@ class Output {
   // Exactly-once, after a failure: opens a new transaction. An abort still
   // unfinished (the broker does not answer: it is restarting, or gone for a
   // while) is waited for as long as that takes, until Interrupt. A producer that
-  // librdkafka declared unable to go on is replaced by a new one with the same
-  // transactional.id, unless it was fenced (a newer instance owns the id now):
-  // then, or if the new one cannot register, Reopen fails.
+  // librdkafka declared unable to go on, or whose last three commits timed out,
+  // is replaced by a new one with the same transactional.id, unless it was
+  // fenced (a newer instance owns the id now): then, or if the new one cannot
+  // register, Reopen fails.
   Status Reopen();
   // From any thread: a Reopen waiting for the broker gives up within a second
   // (and fails), so that a shutdown is not held by a broker that does not answer.
@@ -163,6 +164,7 @@ class Output {
   // and must be called again to finish, even though aborted_ is set.
   bool abort_unfinished_ GUARDED_BY(gate_) = false;
   bool fatal_ GUARDED_BY(gate_) = false;    // librdkafka said the producer cannot go on
+  int timed_out_commits_ GUARDED_BY(gate_) = 0;  // commits in a row that timed out (Reopen renews at 3)
   // Transactional: records were enqueued since the last commit (set while
   // shared, read and cleared alone).
   std::atomic<bool> records_in_transaction_{false};

@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -69,6 +70,10 @@ REQUEST_ERRORS = {
     11: [14, 15],  # JoinGroup: COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE
     12: [27, 16],  # Heartbeat: REBALANCE_IN_PROGRESS, NOT_COORDINATOR
 }
+
+# librdkafka debug lines (-X debug=broker,eos) that tell why a replica stopped
+# committing: coordinator lookups, broker state changes, transaction state.
+DEBUG_TRAIL = re.compile(r" (COORD|TXNCOORD|STATE|TXNSTATE|TXNERR|ADDOFFSETS|RECONNECT|FAIL): ")
 
 PARTITIONS = 12
 MIN_RUNNING = 1          # the driver never stops the last running replica
@@ -247,6 +252,12 @@ class Chaos:
         if self.mode["exactly_once"]:
             # The same transactional.id after a restart aborts what the killed one left open.
             cmd += ["--exactly-once", "--transactional-id", f"{self.group}-{name}"]
+        if self.mode["broker"] == "kafka":
+            # A replica that stops making progress after a broker restart is rare and
+            # has needed librdkafka's own account of its connections, coordinators and
+            # transactions to explain (the failure report below quotes it).
+            cmd += ["-X", "debug=broker,eos"]
+        cmd += self.args.replica_arg
         replica = Replica(name, cmd, os.path.join(self.work, f"{name}.log"))
         self.replicas.append(replica)
         replica.start()
@@ -438,8 +449,13 @@ class Chaos:
                 path = os.path.join(self.work, f"{name}.log")
                 if os.path.exists(path):
                     with open(path, errors="replace") as f:
-                        tail = f.readlines()[-30:]
-                    print(f"--- {path} (last {len(tail)} lines)\n{''.join(tail)}", end="")
+                        lines = f.readlines()
+                    own = [line for line in lines if " debug librdkafka: " not in line][-30:]
+                    print(f"--- {path} (last {len(own)} lines, librdkafka's debug left out)\n{''.join(own)}", end="")
+                    trail = [line for line in lines if " debug librdkafka: " in line and DEBUG_TRAIL.search(line)][-60:]
+                    if trail:
+                        print(f"--- {path}: the last {len(trail)} coordinator, connection and transaction "
+                              f"debug lines\n{''.join(trail)}", end="")
             print(f"(logs kept in {self.work})")
         elif not self.args.work_dir:
             subprocess.run(["rm", "-rf", self.work])
@@ -454,6 +470,9 @@ def main():
     p.add_argument("--duration", type=float, default=60, help="seconds of events (default 60)")
     p.add_argument("--rate", type=float, default=500, help="messages per second produced during the events")
     p.add_argument("--summary", help="write the figures as JSON here")
+    p.add_argument("--replica-arg", action="append", default=[], metavar="ARG",
+                   help="one more argument for every replica's `kstrand consume` (repeat it), e.g. "
+                        "--replica-arg=-X --replica-arg=debug=eos,broker to trace a failing seed")
     p.add_argument("--work-dir", help="keep logs here (default: a temporary dir, removed on success)")
     args = p.parse_args()
     # Absolute: the replicas run in the work dir.

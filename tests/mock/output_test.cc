@@ -96,6 +96,7 @@ TEST_F(OutputTest, ExactlyOnceOnTheEmbeddedBrokerFailsStartSayingWhy) {
 // transactions but not exactly-once offsets, which this needs none of.
 constexpr int16_t kEndTxn = 26;  // the Kafka protocol's API keys
 constexpr int16_t kFindCoordinator = 10;
+constexpr int16_t kTxnOffsetCommit = 28;
 
 class OutputRenewalTest : public MockTest {
  protected:
@@ -115,6 +116,18 @@ class OutputRenewalTest : public MockTest {
   Status Commit() {
     auto committed = out_->Commit(nullptr, [] { return kafka::TopicPartitionListPtr(); }, 10000);
     return committed.ok() ? Status::Ok() : committed.status();
+  }
+  // Reopen, with Interrupt called from another thread `after` it began.
+  Status ReopenInterruptedAfter(std::chrono::nanoseconds after, std::chrono::nanoseconds* waited) {
+    std::thread interrupter([&] {
+      std::this_thread::sleep_for(after);
+      out_->Interrupt();
+    });
+    const auto started = std::chrono::steady_clock::now();
+    Status reopened = out_->Reopen();
+    *waited = std::chrono::steady_clock::now() - started;
+    interrupter.join();
+    return reopened;
   }
   std::unique_ptr<runtime::Output> out_;
 };
@@ -183,14 +196,8 @@ TEST_F(OutputRenewalTest, InterruptEndsAReopenWaitingForTheBroker) {
   std::this_thread::sleep_for(500ms);  // delivered: the abort needs an EndTxn
   ASSERT_TRUE(cluster_->SetBrokerRtt(1, 60s).ok());
   out_->Abort("test: the abort times out");
-  std::thread interrupter([&] {
-    std::this_thread::sleep_for(1s);
-    out_->Interrupt();
-  });
-  const auto reopen_started = std::chrono::steady_clock::now();
-  Status reopened = out_->Reopen();
-  const auto waited = std::chrono::steady_clock::now() - reopen_started;
-  interrupter.join();
+  std::chrono::nanoseconds waited{};
+  Status reopened = ReopenInterruptedAfter(1s, &waited);
   ASSERT_TRUE(cluster_->SetBrokerRtt(1, 0ms).ok());
   EXPECT_EQ(reopened.code(), make_error_code(Errc::kShuttingDown)) << reopened.ToString();
   EXPECT_GE(waited, 1s) << "Reopen returned before the interrupt";
@@ -294,6 +301,58 @@ TEST_F(CoordinatorLookupTest, ACoordinatorThatStaysUnavailableFailsTheCommitAtIt
   // (all of the embedded broker's, the transaction coordinator's too) hold up
   // for the abort call's whole wait.
   EXPECT_LT(took, 15000ms) << "3 s for the offsets, 10 s for the abort call (Output::kAbortCallMs), 2 s to spare";
+}
+
+// A producer whose commits keep timing out is replaced by a new one at the
+// third in a row: librdkafka can be left unable to reach a coordinator after a
+// broker restart (a kafka-eos chaos replica failed every commit that way for
+// minutes while the others went on), and a new producer starts from nothing.
+// Here the group coordinator answers every TxnOffsetCommit REQUEST_TIMED_OUT.
+class TimedOutCommitsTest : public CoordinatorLookupTest {
+ protected:
+  void SetUp() override {
+    CoordinatorLookupTest::SetUp();
+    ASSERT_TRUE(cluster_
+                    ->PushRequestErrors(kTxnOffsetCommit,
+                                        std::vector<int32_t>(100, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT))
+                    .ok());
+  }
+  // The `attempt`th commit in a row fails.
+  void FailCommit(int attempt) {
+    ASSERT_TRUE(Send("try " + std::to_string(attempt)).ok());
+    std::chrono::milliseconds took{};
+    Status failed = CommitOffsetFor("offsets-group", attempt, &took);
+    ASSERT_FALSE(failed.ok()) << "attempt " << attempt;
+  }
+};
+
+TEST_F(TimedOutCommitsTest, TheThirdInARowGetsANewProducer) {
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    FailCommit(attempt);
+    Status reopened = out_->Reopen();
+    ASSERT_TRUE(reopened.ok()) << reopened.ToString();
+    EXPECT_EQ(out_->renewals(), attempt < 3 ? 0 : 1) << "after " << attempt << " timed-out commits";
+  }
+  ASSERT_TRUE(Send("after").ok());
+  Status committed = Commit();  // records only: no TxnOffsetCommit
+  EXPECT_TRUE(committed.ok()) << committed.ToString();
+}
+
+// The new producer registers in slices, so a shutdown does not wait for a
+// broker that stopped answering.
+TEST_F(TimedOutCommitsTest, InterruptEndsARenewalWaitingForTheBroker) {
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    FailCommit(attempt);
+    ASSERT_TRUE(out_->Reopen().ok());
+  }
+  FailCommit(3);
+  ASSERT_TRUE(cluster_->SetBrokerRtt(1, 60s).ok());
+  std::chrono::nanoseconds waited{};
+  Status reopened = ReopenInterruptedAfter(1s, &waited);
+  ASSERT_TRUE(cluster_->SetBrokerRtt(1, 0ms).ok());
+  EXPECT_FALSE(reopened.ok()) << "the new producer never registered";
+  EXPECT_GE(waited, 1s) << "Reopen returned before the interrupt";
+  EXPECT_LT(waited, 4s) << "Reopen did not see the interrupt within a slice";
 }
 
 }  // namespace

@@ -154,3 +154,16 @@ TEST(LogTest, LibrdkafkaLinesGoThroughTheSinkNotStraightToStderr) {
 
 }  // namespace
 }  // namespace kstrand
+
+// -X debug=... on a member must trace its helper clients too (the output
+// producer of --forward-to is where exactly-once problems show), while the
+// consumer's own tuning stays the consumer's.
+TEST(LogTest, DebugContextsReachAMembersHelperClients) {
+  kstrand::kafka::Properties consumer{
+      {"debug", "eos,broker"}, {"sasl.username", "u"}, {"session.timeout.ms", "6000"}};
+  auto helper = kstrand::kafka::ConnectionProperties("127.0.0.1:9092", consumer, "m-output");
+  EXPECT_EQ(helper["debug"], "eos,broker");
+  EXPECT_EQ(helper["sasl.username"], "u");
+  EXPECT_EQ(helper["client.id"], "m-output");
+  EXPECT_EQ(helper.count("session.timeout.ms"), 0u);
+}
