@@ -244,18 +244,11 @@ Result<kafka::TopicPartitionListPtr> Output::Commit(rd_kafka_t* consumer,
   if (!has_offsets && !records_in_transaction_) return kafka::TopicPartitionListPtr();
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   kafka::Producer& p = *producer_;
-  auto failed = [&](Status st) {
-    timed_out_commits_ = TimedOut(st) ? timed_out_commits_ + 1 : 0;
-    return st;
-  };
-  if (has_offsets) {
-    Status sent = Transact([&] { return p.SendOffsetsToTransaction(list.get(), consumer, timeout_ms); }, deadline);
-    if (!sent.ok()) return failed(std::move(sent));
-  }
-  if (Status committed = Transact([&] { return p.CommitTransaction(timeout_ms); }, deadline); !committed.ok()) {
-    return failed(std::move(committed));
-  }
-  timed_out_commits_ = 0;
+  Status st = Status::Ok();
+  if (has_offsets) st = Transact([&] { return p.SendOffsetsToTransaction(list.get(), consumer, timeout_ms); }, deadline);
+  if (st.ok()) st = Transact([&] { return p.CommitTransaction(timeout_ms); }, deadline);
+  timed_out_commits_ = !st.ok() && TimedOut(st) ? timed_out_commits_ + 1 : 0;
+  if (!st.ok()) return st;
   records_in_transaction_ = false;
   if (auto begun = p.BeginTransaction(); !begun.ok()) {
     fatal_ = begun.action == kafka::TxnAction::kRenewProducer || begun.action == kafka::TxnAction::kStop;
