@@ -83,20 +83,22 @@ void Lane::Hold() {
 }
 
 void Lane::Release(bool predecessor_idle) {
-  std::vector<std::shared_ptr<SubLane>> held;
+  std::vector<std::shared_ptr<Task>> held;
   {
     MutexLock lock(mu_);
     if (predecessor_idle) predecessor_.reset();
     if (--holds_ > 0) return;
     held.swap(held_);
   }
-  for (auto& sub : held) env_->pool().Schedule(std::move(sub));
+  env_->pool().ScheduleMany(held);
 }
 
 SubLane* Lane::NewSubLaneLocked(std::string key) {
   auto sub = std::make_shared<SubLane>(shared_from_this(), std::move(key));
   SubLane* raw = sub.get();
-  live_.emplace(raw, std::move(sub));
+  raw->OnLaneOf(this);
+  raw->SetLiveSlotLocked(live_.size());
+  live_.push_back(std::move(sub));
   return raw;
 }
 
@@ -111,10 +113,10 @@ SubLane* Lane::SubLaneFor(const Message& m) {
         if (!null_key_lane_) null_key_lane_ = NewSubLaneLocked("");
         return null_key_lane_;
       }
-      auto it = key_lanes_.find(std::string(*key));
+      auto it = key_lanes_.find(*key);
       if (it != key_lanes_.end()) return it->second;
       SubLane* sub = NewSubLaneLocked(std::string(*key));
-      key_lanes_.emplace(sub->key(), sub);
+      key_lanes_.emplace(sub->key(), sub);  // a view of the sub-lane's own copy
       return sub;
     }
     case Ordering::kUnordered:
@@ -133,7 +135,19 @@ void Lane::ForgetLocked(SubLane* sub) {
     if (it != key_lanes_.end() && it->second == sub) key_lanes_.erase(it);
   }
   NotifyIdleLocked();
-  live_.erase(sub);  // may destroy `sub`: last
+  // Out of live_ by moving the last one into its slot. A sub-lane may be
+  // forgotten twice (dropped by a halt, then run by the pool that still held it).
+  sub->OnLaneOf(this);
+  const size_t slot = sub->LiveSlotLocked();
+  if (slot >= live_.size() || live_[slot].get() != sub) return;
+  std::shared_ptr<SubLane> owner = std::move(live_[slot]);
+  if (slot + 1 < live_.size()) {
+    live_[slot] = std::move(live_.back());
+    live_[slot]->OnLaneOf(this);
+    live_[slot]->SetLiveSlotLocked(slot);
+  }
+  live_.pop_back();
+  owner.reset();  // may destroy `sub`: last
 }
 
 void Lane::NotifyIdleLocked() {
@@ -152,7 +166,7 @@ bool Lane::Push(Message message) {
 }
 
 bool Lane::Push(std::vector<Message>& messages) {
-  std::vector<std::shared_ptr<SubLane>> schedule;
+  std::vector<std::shared_ptr<Task>> schedule;
   {
     MutexLock lock(mu_);
     if (state() != LaneState::kActive) {
@@ -174,11 +188,11 @@ bool Lane::Push(std::vector<Message>& messages) {
       sub->OnLaneOf(this);
       buffered_bytes_ += m.size();
       ++buffered_;
-      if (sub->EnqueueLocked(std::move(m))) (holds_ > 0 ? held_ : schedule).push_back(live_.at(sub));
+      if (sub->EnqueueLocked(std::move(m))) (holds_ > 0 ? held_ : schedule).push_back(sub->shared_from_this());
     }
   }
   messages.clear();
-  for (auto& sub : schedule) env_->pool().Schedule(std::move(sub));
+  env_->pool().ScheduleMany(schedule);
   return true;
 }
 
@@ -215,7 +229,7 @@ void Lane::DropQueuedLocked() {
   // A sub-lane drops itself from live_ when nobody runs it: iterate a copy.
   std::vector<SubLane*> subs;
   subs.reserve(live_.size());
-  for (auto& [raw, sub] : live_) subs.push_back(sub.get());
+  for (auto& sub : live_) subs.push_back(sub.get());
   held_.clear();
   for (SubLane* sub : subs) {
     sub->OnLaneOf(this);

@@ -251,12 +251,16 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   std::atomic<LaneState> state_{LaneState::kActive};
   OffsetFrontier frontier_ GUARDED_BY(mu_);
   // Every sub-lane with work holds its place in live_ (the owning reference;
-  // a sub-lane holds its Lane, and leaves live_ once idle and empty). The
-  // others index into it.
-  std::unordered_map<const SubLane*, std::shared_ptr<SubLane>> live_ GUARDED_BY(mu_);
+  // a sub-lane holds its Lane, and leaves live_ once idle and empty), at the
+  // slot it knows (SubLane::LiveSlotLocked): no allocation or hashing for the
+  // sub-lane of nearly every message in key and unordered order. The others
+  // index into it.
+  std::vector<std::shared_ptr<SubLane>> live_ GUARDED_BY(mu_);
   SubLane* partition_lane_ GUARDED_BY(mu_) = nullptr;              // partition ordering
   SubLane* null_key_lane_ GUARDED_BY(mu_) = nullptr;               // key ordering
-  std::unordered_map<std::string, SubLane*> key_lanes_ GUARDED_BY(mu_);  // key ordering
+  // Key ordering; each key views its sub-lane's own copy (SubLane::key()),
+  // and leaves this map before its sub-lane is destroyed.
+  std::unordered_map<std::string_view, SubLane*> key_lanes_ GUARDED_BY(mu_);
   size_t buffered_ GUARDED_BY(mu_) = 0;  // queued, not started
   size_t buffered_bytes_ GUARDED_BY(mu_) = 0;
   size_t in_flight_ GUARDED_BY(mu_) = 0;  // taken by a sub-lane, not done
@@ -264,7 +268,7 @@ class Lane final : public std::enable_shared_from_this<Lane> {
   size_t already_done_next_ GUARDED_BY(mu_) = 0;
   std::shared_ptr<Lane> predecessor_ GUARDED_BY(mu_);  // until it is idle
   int holds_ GUARDED_BY(mu_) = 0;                      // a busy predecessor, restores
-  std::vector<std::shared_ptr<SubLane>> held_ GUARDED_BY(mu_);  // wait until holds_ is 0
+  std::vector<std::shared_ptr<Task>> held_ GUARDED_BY(mu_);  // sub-lanes that wait until holds_ is 0
   std::function<void()> on_idle_ GUARDED_BY(mu_);               // set by a successor
 
   // Requested by Revoke and Retire (so by a revoke, a loss, a rewind and the

@@ -11,10 +11,13 @@ void OffsetFrontier::Track(int64_t offset) {
 }
 
 void OffsetFrontier::Complete(int64_t offset) {
-  // In partition order completions arrive at the front; key order may complete
-  // out of order, so fall back to a binary search.
-  auto it = (!window_.empty() && window_.front().offset == offset)
-                ? window_.begin()
+  if (window_.empty() || offset < window_.front().offset) return;
+  // A partition's offsets are mostly consecutive, so an offset is usually at
+  // its distance from the front (key and unordered order complete anywhere in
+  // the window); gaps (compaction, transaction markers) need a binary search.
+  const auto distance = static_cast<uint64_t>(offset - window_.front().offset);
+  auto it = distance < window_.size() && window_[distance].offset == offset
+                ? window_.begin() + static_cast<std::ptrdiff_t>(distance)
                 : std::lower_bound(window_.begin(), window_.end(), offset,
                                    [](const Entry& e, int64_t o) { return e.offset < o; });
   if (it == window_.end() || it->offset != offset || it->done) return;

@@ -63,6 +63,29 @@ class AsyncCompletion final : public detail::CompletionTarget {
 
 }  // namespace
 
+size_t MessageFifo::bytes() const {
+  size_t total = 0;
+  for (size_t i = head_; i < items_.size(); ++i) total += items_[i].size();
+  return total;
+}
+
+void MessageFifo::TakeFront(size_t n, std::vector<Message>& out) {
+  if (n == 0) return;
+  if (head_ == 0 && n == items_.size() && out.empty()) {
+    out.swap(items_);  // all of it, and the runner's spent buffer comes back for the next pushes
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) out.push_back(std::move(items_[head_ + i]));
+  head_ += n;
+  if (head_ == items_.size()) {
+    clear();
+  } else if (head_ >= 64 && head_ * 2 >= items_.size()) {
+    // Reclaim the taken front once it is most of the buffer: O(1) per message.
+    items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+}
+
 bool SubLane::EnqueueLocked(Message m) {
   queued_.push_back(std::move(m));
   if (state_ != State::kIdle) return false;
@@ -73,9 +96,7 @@ bool SubLane::EnqueueLocked(Message m) {
 void SubLane::HaltLocked() {
   if (state_ == State::kRunning || state_ == State::kAwaiting) {
     // Its runner finishes the current step, then finds the lane halted.
-    size_t bytes = 0;
-    for (const Message& m : queued_) bytes += m.size();
-    lane_->DroppedLocked(0, queued_.size(), bytes);
+    lane_->DroppedLocked(0, queued_.size(), queued_.bytes());
     queued_.clear();
     return;
   }
@@ -117,12 +138,11 @@ bool SubLane::RunSome() {
                    : spec.batch_handler ? lane_->env().limits.batch_max_messages
                                         : kSlice;
         n = std::min(n, queued_.size());
+        queued_.TakeFront(n, running_);
         size_t bytes = 0;
-        for (size_t i = 0; i < n; ++i) {
-          bytes += queued_.front().size();
-          running_.push_back(std::move(queued_.front()));
-          running_.back().SetContext(&context_);
-          queued_.pop_front();
+        for (Message& m : running_) {
+          bytes += m.size();
+          m.SetContext(&context_);
         }
         wake = lane_->TookLocked(n, bytes);
       }
@@ -326,9 +346,7 @@ SubLane::Next SubLane::ContinueLocked() {
 SubLane::Next SubLane::AbandonLocked() {
   if (permits_ > 0) lane_->env().in_flight().Release(permits_);
   permits_ = 0;
-  size_t bytes = 0;
-  for (const Message& m : queued_) bytes += m.size();
-  lane_->DroppedLocked(running_.size(), queued_.size(), bytes);
+  lane_->DroppedLocked(running_.size(), queued_.size(), queued_.bytes());
   running_.clear();
   queued_.clear();
   dead_letters_due_ = false;

@@ -14,7 +14,6 @@
 
 #include <cassert>
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +26,28 @@
 #include "runtime/worker_pool.h"
 
 namespace kstrand::runtime {
+
+// The queue of a sub-lane. In key and unordered order most sub-lanes live for
+// one or a few messages, so it allocates nothing until its first push
+// (std::deque allocates a map and a 512-byte block when it is constructed), and
+// hands all it holds to the runner without moving a message when it can.
+class MessageFifo {
+ public:
+  void push_back(Message m) { items_.push_back(std::move(m)); }
+  bool empty() const { return head_ == items_.size(); }
+  size_t size() const { return items_.size() - head_; }
+  size_t bytes() const;  // the payload sizes of what is queued
+  // Moves the first `n` (at most size()) to the end of `out`.
+  void TakeFront(size_t n, std::vector<Message>& out);
+  void clear() {
+    items_.clear();
+    head_ = 0;
+  }
+
+ private:
+  std::vector<Message> items_;  // [head_, end) are queued
+  size_t head_ = 0;
+};
 
 // One FIFO of a lane whose messages run one after another. Its messages are
 // queued_ until taken into running_ (the in-flight set: the current sync slice,
@@ -56,6 +77,9 @@ class SubLane final : public Task, public std::enable_shared_from_this<SubLane> 
   void OnLaneOf(const Lane* lane) const ASSERT_CAPABILITY(lane_->mu()) { assert(lane_.get() == lane); }
   // Queues `m`; true if the sub-lane was idle and must now be scheduled (or held).
   bool EnqueueLocked(Message m) REQUIRES(lane_->mu());
+  // Where the lane keeps its owning reference (Lane::live_).
+  size_t LiveSlotLocked() const REQUIRES(lane_->mu()) { return live_slot_; }
+  void SetLiveSlotLocked(size_t slot) REQUIRES(lane_->mu()) { live_slot_ = slot; }
   // The lane halted: a sub-lane nobody runs is dropped with its messages; a
   // running one loses its queue and sees the halt when its step ends.
   void HaltLocked() REQUIRES(lane_->mu());
@@ -104,7 +128,8 @@ class SubLane final : public Task, public std::enable_shared_from_this<SubLane> 
   const std::shared_ptr<Lane> lane_;
   const std::string key_;  // key ordering: the key ("" also for the null-key lane)
   State state_ GUARDED_BY(lane_->mu()) = State::kIdle;
-  std::deque<Message> queued_ GUARDED_BY(lane_->mu());
+  size_t live_slot_ GUARDED_BY(lane_->mu()) = 0;
+  MessageFifo queued_ GUARDED_BY(lane_->mu());
   // Filled under the lane's mu(); while state_ is kRunning or kAwaiting, read by
   // the party running the sub-lane without it (one runner at a time).
   std::vector<Message> running_;

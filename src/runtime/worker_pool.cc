@@ -70,6 +70,19 @@ void WorkerPool::Schedule(std::shared_ptr<Task> task) {
   if (wake) state_->cv.notify_one();
 }
 
+void WorkerPool::ScheduleMany(std::vector<std::shared_ptr<Task>>& tasks) {
+  size_t wake = 0;
+  {
+    MutexLock lock(state_->mu);
+    if (!state_->stopping) {
+      for (auto& task : tasks) state_->ready.push_back(std::move(task));
+      wake = std::min(state_->waiting, tasks.size());
+    }
+  }
+  tasks.clear();  // dropped ones (stopping) destroyed outside the lock
+  for (size_t i = 0; i < wake; ++i) state_->cv.notify_one();
+}
+
 size_t WorkerPool::busy() const {
   MutexLock lock(state_->mu);
   return state_->busy;

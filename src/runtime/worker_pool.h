@@ -37,6 +37,10 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   void Schedule(std::shared_ptr<Task> task);
+  // Schedules every task of `tasks` (left empty) under one lock, waking as many
+  // sleeping threads as there are tasks: a lane's Push makes many sub-lanes
+  // ready at once in key and unordered order.
+  void ScheduleMany(std::vector<std::shared_ptr<Task>>& tasks);
   // Stops the threads, waiting until `deadline` for those inside a task; a
   // thread still in one then (a handler that does not return) is left to
   // finish it on its own: it owns what it uses (State, its task), so the

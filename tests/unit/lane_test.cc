@@ -164,6 +164,37 @@ TEST(LaneTest, RevokeWithDropStopsFeedingAndFrontierStopsAtTheFirstDroppedOffset
   EXPECT_FALSE(s.stopped);  // revoked, not failed
 }
 
+// Key order: a revoke drops the sub-lanes waiting in the pool's queue, and the
+// pool runs each of them once more; they must leave the lane only once (the
+// second time, the lane's bookkeeping must not take another sub-lane with it).
+TEST(LaneTest, SubLanesDroppedByARevokeWhileQueuedInThePoolLeaveTheLaneOnce) {
+  Gate entered, release;
+  std::atomic<int> calls{0};
+  TopicHandler spec;
+  spec.ordering = Ordering::kKey;
+  spec.handler = [&](const Message& m) {
+    calls++;
+    if (m.offset().value() == 0) {
+      entered.Open();
+      release.Wait();
+    }
+    return Status::Ok();
+  };
+  Rig rig(1);  // one worker: while offset 0 runs, every other key waits in the pool's queue
+  auto lane = rig.MakeLane(0, std::move(spec));
+  for (int64_t o = 0; o < 50; ++o) ASSERT_TRUE(lane->Push(Msg(0, o, "v", "key-" + std::to_string(o))));
+  ASSERT_TRUE(entered.Wait());
+  lane->Revoke(/*drop_buffered=*/true);
+  release.Open();
+  ASSERT_TRUE(lane->WaitIdle(In(10s)));
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(CommitOffset(*lane), 1);
+  auto s = lane->Snapshot();
+  EXPECT_EQ(s.processed, 1u);
+  EXPECT_EQ(s.queued, 0u);
+  EXPECT_EQ(s.in_flight, 0u);
+}
+
 TEST(LaneTest, RevokeWithoutDropStillRunsEverythingQueued) {
   Gate entered, release;
   std::atomic<int64_t> count{0};
