@@ -83,6 +83,11 @@ bool IsUnreachable(rd_kafka_resp_err_t err) {
          err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
 }
 
+bool IsTimedOut(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT ||
+         err == RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE;
+}
+
 bool IsUnsupported(rd_kafka_resp_err_t err) {
   // librdkafka answers _UNSUPPORTED_FEATURE itself when the broker's ApiVersions
   // lack the request; UNSUPPORTED_VERSION would come from a broker that listed

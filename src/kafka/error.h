@@ -43,6 +43,9 @@ bool IsAuthorization(rd_kafka_resp_err_t err);
 bool IsFatalClientError(rd_kafka_resp_err_t err);
 // No broker answered in time (down, restarting, unreachable).
 bool IsUnreachable(rd_kafka_resp_err_t err);
+// A call or a request ran out of time (the client's timeout, the broker's
+// REQUEST_TIMED_OUT, or queued too long).
+bool IsTimedOut(rd_kafka_resp_err_t err);
 // The broker lacks the API or version (the embedded broker lacks several).
 bool IsUnsupported(rd_kafka_resp_err_t err);
 // A group refusing a commit because it is rebalancing: expected, not a fault.

@@ -20,11 +20,6 @@ const Status kClosed(Errc::kShuttingDown, "the runtime's producer is closed");
 constexpr std::chrono::milliseconds kInitTransactionsAtLeast(60000);
 // What a transactional call's error says, as the runtime reports it.
 Status Exactly(const Status& st) { return Status(st.code(), "exactly-once: " + st.detail()); }
-// A commit that ran out of time reaching a coordinator.
-bool TimedOut(const Status& st) {
-  return kafka::Is(st, RD_KAFKA_RESP_ERR__TIMED_OUT) || kafka::Is(st, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT) ||
-         kafka::Is(st, RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE);
-}
 // Commits in a row that timed out before Reopen replaces the producer. After a
 // broker restart librdkafka can be left unable to reach the group coordinator
 // (a kafka-eos chaos replica failed every commit that way for minutes while the
@@ -247,7 +242,9 @@ Result<kafka::TopicPartitionListPtr> Output::Commit(rd_kafka_t* consumer,
   Status st = Status::Ok();
   if (has_offsets) st = Transact([&] { return p.SendOffsetsToTransaction(list.get(), consumer, timeout_ms); }, deadline);
   if (st.ok()) st = Transact([&] { return p.CommitTransaction(timeout_ms); }, deadline);
-  timed_out_commits_ = !st.ok() && TimedOut(st) ? timed_out_commits_ + 1 : 0;
+  const bool timed_out = st.code().category() == kafka_category() &&
+                         kafka::IsTimedOut(static_cast<rd_kafka_resp_err_t>(st.code().value()));
+  timed_out_commits_ = timed_out ? timed_out_commits_ + 1 : 0;
   if (!st.ok()) return st;
   records_in_transaction_ = false;
   if (auto begun = p.BeginTransaction(); !begun.ok()) {

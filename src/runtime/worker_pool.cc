@@ -155,7 +155,7 @@ void InFlightLimit::Release(size_t n) {
       waiters_.pop_front();
     }
   }
-  for (auto& task : wake) pool_.Schedule(std::move(task));
+  pool_.ScheduleMany(wake);
 }
 
 void InFlightLimit::DropWaiters() {
